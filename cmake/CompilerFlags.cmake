@@ -1,0 +1,16 @@
+# Warnings are errors for every natcert target; sanitizers are opt-in for the asan-ubsan preset.
+add_library(natcert_warnings INTERFACE)
+target_compile_options(natcert_warnings INTERFACE -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor)
+
+if(NATCERT_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(NATCERT_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "NATCERT_FUZZ needs clang (use the fuzz preset)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
