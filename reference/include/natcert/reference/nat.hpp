@@ -79,6 +79,11 @@ class Output {
 
   // For the engine: a buffer for the next emitted packet (its previous contents are discarded).
   std::vector<std::uint8_t>& emit(Side to, EmitKind kind);
+  // Removes the most recently emitted packet (the engine re-routes it, e.g. to fragment or hairpin it).
+  void discard_last() {
+    if (count_ > 0) --count_;
+  }
+  std::vector<std::uint8_t>& last_bytes() { return packets_[count_ - 1].bytes; }
   void drop(DropReason reason, ParseError error = ParseError::none) {
     drop_ = reason;
     parse_error_ = error;

@@ -1,0 +1,181 @@
+// Internal state of the reference NAT. Split across nat.cpp (dispatch, mappings, sessions, UDP/TCP),
+// nat_icmp.cpp (ICMP queries, errors and NAT-generated ICMP) and nat_fragments.cpp.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
+#include "flat_index.hpp"
+#include "natcert/reference/nat.hpp"
+#include "port_allocator.hpp"
+#include "timer_wheel.hpp"
+
+namespace natcert::ref {
+
+namespace detail {
+
+inline constexpr std::uint32_t kNone = 0xffffffffu;
+
+// RFC 7857 Fig. 1, adapted from RFC 6146: INIT (a SYN seen one way), ESTABLISHED, FIN one way or both,
+// and the transitory state after a RST.
+enum class TcpState : std::uint8_t { none, syn_out, syn_in, established, fin_out, fin_in, fin_both, reset };
+std::string_view to_string(TcpState state);
+
+struct MappingRecord {
+  Endpoint internal;
+  Endpoint external;
+  Endpoint remote;  // key part for address(-and-port)-dependent mappings
+  Protocol protocol = Protocol::udp;
+  MappingBehavior keyed_by = MappingBehavior::endpoint_independent;
+  bool in_use = false;
+  std::uint32_t first_session = kNone;
+  std::uint32_t session_count = 0;
+};
+
+struct SessionRecord {
+  TimePoint expires_at{};
+  std::uint32_t mapping = kNone;
+  std::uint32_t prev = kNone;  // sibling sessions of the same mapping
+  std::uint32_t next = kNone;
+  std::uint32_t generation = 0;
+  Endpoint remote;
+  Protocol protocol = Protocol::udp;
+  TcpState tcp = TcpState::none;
+  bool in_use = false;
+};
+
+// What the NAT learned about one fragmented datagram (keyed by source, destination, protocol, ID).
+struct FragmentFlow {
+  TimePoint deadline{};
+  bool translated = false;       // the header fragment has been translated: later ones follow it
+  Ipv4Address new_source = 0;    // the addresses the header fragment left with
+  Ipv4Address new_destination = 0;
+  Side to = Side::outside;
+  EmitKind kind = EmitKind::translated;
+  std::vector<std::vector<std::uint8_t>> buffered;  // fragments waiting for the header fragment
+};
+
+struct FragmentKey {
+  Ipv4Address source;
+  Ipv4Address destination;
+  std::uint16_t identification;
+  std::uint8_t protocol;
+  Side side;
+  auto operator<=>(const FragmentKey&) const = default;
+};
+
+struct HeldSyn {
+  TimePoint deadline{};
+  Endpoint external;
+  Endpoint remote;
+  bool cancelled = false;
+  std::vector<std::uint8_t> packet;
+};
+
+}  // namespace detail
+
+class ReferenceNat::Impl {
+ public:
+  explicit Impl(NatConfig config);
+
+  void process(Bytes packet, Side side, TimePoint now, Output& out);
+  void advance(TimePoint now, Output& out);
+  void reset();
+
+  NatConfig config_;
+  NatStats stats_;
+  std::vector<std::unique_ptr<AlgHook>> algs_;
+  std::vector<MappingInfo> mapping_snapshot() const;
+  std::vector<SessionInfo> session_snapshot() const;
+
+ private:
+  // ---- dispatch (nat.cpp)
+  void process_parsed(const PacketView& view, Side side, Output& out, bool hairpin_pass);
+  bool is_external_address(Ipv4Address address) const;
+
+  // ---- mappings and sessions (nat.cpp)
+  Protocol protocol_class(Protocol protocol) const;  // RFC 7857 §5 knob folds TCP into UDP
+  const ProtocolBehavior& behavior(Protocol protocol) const;
+  std::uint32_t forward_hash(Protocol cls, Endpoint internal, MappingBehavior keyed_by, Endpoint remote) const;
+  std::uint32_t find_mapping(Protocol protocol, Endpoint internal, Endpoint remote) const;
+  std::uint32_t find_mapping_keyed(Protocol cls, Endpoint internal, Endpoint remote, MappingBehavior keyed_by) const;
+  std::uint32_t find_mapping_by_external(Protocol cls, Endpoint external) const;
+  std::uint32_t find_session(Protocol protocol, Endpoint external, Endpoint remote) const;
+  // Finds or creates the mapping for an outbound flow. Returns kNone on exhaustion.
+  std::uint32_t obtain_mapping(Protocol protocol, Endpoint internal, Endpoint remote);
+  std::uint32_t create_session(Protocol protocol, std::uint32_t mapping, Endpoint remote);
+  void remove_session(std::uint32_t session);
+  void remove_mapping(std::uint32_t mapping);
+  bool session_alive(std::uint32_t session) const;
+  bool filter_allows(std::uint32_t mapping, Protocol protocol, Endpoint remote) const;
+  Duration session_timeout(const detail::SessionRecord& session) const;
+  void refresh(std::uint32_t session);
+  Ipv4Address choose_external_address(Ipv4Address internal_host);
+  detail::PortAllocator& allocator(Ipv4Address external, Protocol cls);
+
+  // ---- UDP and TCP (nat.cpp)
+  void outbound_transport(const PacketView& view, Output& out, bool* hairpin);
+  void inbound_transport(const PacketView& view, Output& out, bool hairpin_pass);
+  bool tcp_outbound_allowed(std::uint32_t session, const TcpView& tcp, bool new_session);
+  bool tcp_inbound_allowed(std::uint32_t session, const TcpView& tcp);
+  void handle_unsolicited_syn(const PacketView& view, Output& out);
+  void cancel_held_syn(Endpoint external, Endpoint remote);
+  void apply_algs(std::vector<std::uint8_t>& packet, Protocol protocol, Endpoint internal, Endpoint external,
+                  Endpoint remote);
+
+  // ---- ICMP (nat_icmp.cpp)
+  void outbound_icmp_query(const PacketView& view, Output& out, bool* hairpin);
+  void inbound_icmp_query(const PacketView& view, Output& out);
+  void inbound_icmp_error(const PacketView& view, Output& out, bool hairpin_pass);
+  void outbound_icmp_error(const PacketView& view, Output& out, bool* hairpin);
+  void inbound_icmp_other(const PacketView& view, Output& out);
+  bool may_generate_icmp_about(const PacketView& trigger);
+  // Builds an ICMP error about `trigger` from `source` to the trigger's source, emitted to `to`.
+  void generate_icmp_error(const PacketView& trigger, std::uint8_t type, std::uint8_t code,
+                           std::uint32_t rest_of_header, Ipv4Address source, Side to, Output& out);
+
+  // ---- fragments and MTU (nat_fragments.cpp)
+  // Returns true when the fragment was fully handled (buffered, dropped or forwarded).
+  bool handle_fragment(const PacketView& view, Side side, Output& out);
+  // After the header fragment of a datagram was translated: later fragments follow it, buffered ones go now.
+  void remember_fragment_translation(const PacketView& original, Ipv4Address new_source,
+                                     Ipv4Address new_destination, Side to, EmitKind kind, Output& out);
+  void forward_fragment(std::vector<std::uint8_t> fragment, const detail::FragmentFlow& flow, Output& out);
+  // Emits a translated packet towards the outside, fragmenting or refusing it per the outside MTU.
+  void emit_outside(std::vector<std::uint8_t>& packet, EmitKind kind, const PacketView& original, Output& out);
+  void expire_fragments(TimePoint now);
+
+  // ---- timers (nat.cpp)
+  void reclaim_expired();
+  void run_timers(TimePoint now, Output& out);
+  bool decrement_ttl(std::vector<std::uint8_t>& packet);
+  std::vector<std::uint8_t>& begin_emit(Output& out, Side to, EmitKind kind, Bytes source);
+
+  TimePoint now_{};
+  std::mt19937_64 rng_;
+  std::vector<detail::MappingRecord> mappings_;
+  std::vector<detail::SessionRecord> sessions_;
+  std::vector<std::uint32_t> free_mappings_;
+  std::vector<std::uint32_t> free_sessions_;
+  detail::FlatIndex forward_index_;  // (class, internal, [remote]) -> mapping
+  detail::FlatIndex reverse_index_;  // (class, external) -> mapping
+  detail::FlatIndex session_index_;  // (protocol, external, remote) -> session
+  detail::TimerWheel wheel_;
+  std::map<std::pair<Ipv4Address, int>, std::unique_ptr<detail::PortAllocator>> allocators_;
+  std::unordered_map<Ipv4Address, std::pair<Ipv4Address, std::uint32_t>> paired_pool_;  // host -> (ext, refs)
+  std::unordered_map<Ipv4Address, std::uint32_t> mappings_per_host_;
+  std::size_t next_pool_index_ = 0;
+  std::size_t live_mappings_ = 0;
+  std::size_t live_sessions_ = 0;
+  std::deque<detail::HeldSyn> held_syns_;
+  std::map<detail::FragmentKey, detail::FragmentFlow> fragments_;
+  std::vector<std::vector<std::uint8_t>> reassembly_scratch_;
+  double icmp_tokens_ = 0;
+  TimePoint icmp_tokens_at_{};
+};
+
+}  // namespace natcert::ref
