@@ -624,6 +624,10 @@ Table build_table() {
   t.add("fragments.max-pending-datagrams", UintCodec<std::uint32_t>{"at least 1"},
         NATCERT_FIELD(fragments.max_pending_datagrams), "RFC4787-REQ-14a",
         "Bound on datagrams with buffered fragments (fragment-DoS resistance).");
+  t.add("fragments.evict-oldest-when-full", boolean, NATCERT_FIELD(fragments.evict_oldest_when_full),
+        "RFC4787-REQ-14a",
+        "Evict the oldest incomplete datagram when the fragment table is full; false violates (a flood of "
+        "incomplete sets starves in-order fragmented traffic).");
   t.add("fragments.max-fragments-per-datagram", UintCodec<std::uint32_t>{"at least 1"},
         NATCERT_FIELD(fragments.max_fragments_per_datagram), "RFC4787-REQ-14a",
         "Bound on buffered fragments per datagram.");

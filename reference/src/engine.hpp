@@ -141,6 +141,7 @@ class ReferenceNat::Impl {
   // ---- fragments and MTU (nat_fragments.cpp)
   // Returns true when the fragment was fully handled (buffered, dropped or forwarded).
   bool handle_fragment(const PacketView& view, Side side, Output& out);
+  bool make_fragment_room();  // false when the table is full and eviction is off
   // After the header fragment of a datagram was translated: later fragments follow it, buffered ones go now.
   void remember_fragment_translation(const PacketView& original, Ipv4Address new_source,
                                      Ipv4Address new_destination, Side to, EmitKind kind, Output& out);

@@ -64,6 +64,21 @@ Assembly assemble(std::vector<std::vector<std::uint8_t>>& fragments, std::vector
 
 }  // namespace
 
+bool ReferenceNat::Impl::make_fragment_room() {
+  if (fragments_.size() < config_.fragments.max_pending_datagrams) return true;
+  if (!config_.fragments.evict_oldest_when_full) return false;
+  // REQ-14a: the oldest incomplete datagram goes first, so a flood cannot starve in-order traffic.
+  auto victim = fragments_.end();
+  for (auto it = fragments_.begin(); it != fragments_.end(); ++it) {
+    const bool better = victim == fragments_.end() || (!it->second.translated && victim->second.translated) ||
+                        (it->second.translated == victim->second.translated &&
+                         it->second.deadline < victim->second.deadline);
+    if (better) victim = it;
+  }
+  fragments_.erase(victim);
+  return true;
+}
+
 bool ReferenceNat::Impl::handle_fragment(const PacketView& view, Side side, Output& out) {
   const FragmentBehavior& policy = config_.fragments;
   const FragmentHandling mode = side == Side::outside ? policy.inbound : policy.outbound;
@@ -72,7 +87,7 @@ bool ReferenceNat::Impl::handle_fragment(const PacketView& view, Side side, Outp
 
   if (mode == FragmentHandling::reassemble) {
     if (found == fragments_.end()) {
-      if (fragments_.size() >= policy.max_pending_datagrams) {
+      if (!make_fragment_room()) {
         out.drop(DropReason::fragment_dropped);  // REQ-14a: bounded state under a fragment flood
         return true;
       }
@@ -122,7 +137,7 @@ bool ReferenceNat::Impl::handle_fragment(const PacketView& view, Side side, Outp
     return true;
   }
   if (found == fragments_.end()) {
-    if (fragments_.size() >= policy.max_pending_datagrams) {
+    if (!make_fragment_room()) {
       out.drop(DropReason::fragment_dropped);
       return true;
     }
@@ -145,7 +160,7 @@ void ReferenceNat::Impl::remember_fragment_translation(const PacketView& origina
   const FragmentKey key = key_of(original.ip, from);
   auto found = fragments_.find(key);
   if (found == fragments_.end()) {
-    if (fragments_.size() >= config_.fragments.max_pending_datagrams) return;  // later fragments will drop
+    if (!make_fragment_room()) return;  // later fragments of this datagram will be dropped
     found = fragments_.emplace(key, FragmentFlow{}).first;
   }
   FragmentFlow& flow = found->second;

@@ -95,6 +95,7 @@ const std::map<std::string, std::string>& samples() {
       {"fragments.oversize", "fragment-reversed"},
       {"fragments.max-pending-datagrams", "8"},
       {"fragments.max-fragments-per-datagram", "16"},
+      {"fragments.evict-oldest-when-full", "false"},
       {"fragments.reassembly-timeout", "30s"},
       {"alg.generic-payload-rewrite", "true"},
       {"decrement-ttl", "false"},
@@ -150,7 +151,7 @@ TEST(Knobs, KeysAreUniqueAndFollowTheScheme) {
   // share "inside-prefix". Top level 13 (incl. the three ProtocolBehavior pairs as 6), ports 9,
   // udp-timers 4, tcp 8, icmp 26, hairpin 2, fragments 7, alg 1, + decrement-ttl, max-sessions,
   // max-mappings-per-host, seed.
-  EXPECT_EQ(knobs().size(), 74u);
+  EXPECT_EQ(knobs().size(), 75u);
 }
 
 TEST(Knobs, EveryKnobHasASample) {

@@ -131,6 +131,9 @@ struct FragmentBehavior {
   std::uint16_t outside_mtu = 1500;                           // RFC 4787 REQ-13
   OversizeHandling oversize = OversizeHandling::fragment_in_order;  // RFC 4787 REQ-13a
   std::uint32_t max_pending_datagrams = 64;                   // RFC 4787 REQ-14a (bounded buffering)
+  // RFC 4787 REQ-14a: when the table is full, evict the oldest incomplete datagram so in-order traffic
+  // keeps flowing; false lets a flood of incomplete sets starve in-order fragmented datagrams (violates).
+  bool evict_oldest_when_full = true;
   std::uint32_t max_fragments_per_datagram = 64;
   Duration reassembly_timeout = std::chrono::seconds(5);
 };
