@@ -1,0 +1,7 @@
+#include "natcert/suites/suites.hpp"
+
+namespace natcert::suites {
+
+void register_all(harness::Registry& registry) { register_rfc4787(registry); }
+
+}  // namespace natcert::suites
