@@ -47,9 +47,9 @@ struct Mapping {
 
 // A TCP connection established through the DUT by learn_tcp_mapping (three-way handshake done).
 struct TcpMapping {
-  Endpoint internal;
-  Endpoint remote;
-  Endpoint external;
+  Endpoint internal{};
+  Endpoint remote{};
+  Endpoint external{};
   std::uint32_t inside_next_seq = 0;   // next sequence number the inside host sends
   std::uint32_t outside_next_seq = 0;  // next sequence number the outside host sends
   Observed syn;                        // the SYN as captured on the outside
@@ -58,7 +58,7 @@ struct TcpMapping {
 struct ReflectorOptions {
   Duration window = reply_window;  // for the probe to appear outside, and for the reply inside
   bool reply = true;               // the outside host answers with "a.b.c.d:port" (the source it saw)
-  IpFields ip;                     // header fields of the probe
+  IpFields ip{};                     // header fields of the probe
 };
 
 class TestContext {

@@ -25,7 +25,7 @@ namespace icmp_type = ref::icmp_type;
 
 // Payload bytes: from text ("hello") or from bytes.
 struct Payload {
-  Packet bytes;
+  Packet bytes{};
   Payload() = default;
   Payload(std::string_view text) : bytes(text.begin(), text.end()) {}  // NOLINT: implicit on purpose
   Payload(const char* text) : Payload(std::string_view(text)) {}      // NOLINT

@@ -23,6 +23,7 @@ std::string summarize(Bytes packet);
 class Observed {
  public:
   Observed(Side side, Duration at, Packet bytes);
+  Observed() : Observed(Side::inside, Duration{}, Packet{}) {}  // an empty (malformed) packet
 
   Side side() const { return side_; }
   Duration at() const { return at_; }  // since the session started

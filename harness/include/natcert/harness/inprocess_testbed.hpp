@@ -17,9 +17,9 @@ struct InProcessOptions {
   Duration tick = std::chrono::milliseconds(100);
   // Emulated hosts. Inside hosts default to the NAT's inside prefix (host numbers 10, 11, ...) when
   // the configuration declares one, else 10.0.0.10 and 10.0.0.11.
-  std::vector<Ipv4Address> inside_hosts;
-  std::vector<Ipv4Address> outside_hosts;  // default 198.51.100.10, 198.51.100.11
-  std::optional<Ipv4Address> third_party;  // default 192.0.2.50
+  std::vector<Ipv4Address> inside_hosts{};
+  std::vector<Ipv4Address> outside_hosts{};  // default 198.51.100.10, 198.51.100.11
+  std::optional<Ipv4Address> third_party{};  // default 192.0.2.50
 };
 
 class InProcessTestbed final : public Testbed {

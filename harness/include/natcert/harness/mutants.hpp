@@ -14,8 +14,8 @@
 namespace natcert::harness {
 
 struct MutantOutcome {
-  std::string name;
-  std::string config;
+  std::string name{};
+  std::string config{};
   Verdict expected = Verdict::fail;
   Verdict actual = Verdict::error;
   bool killed = false;  // actual == expected
@@ -24,11 +24,11 @@ struct MutantOutcome {
 
 // One row of the kill matrix.
 struct MutantReport {
-  std::string test_id;
-  std::string compliant_config;
+  std::string test_id{};
+  std::string compliant_config{};
   Verdict compliant_verdict = Verdict::error;
   TestResult compliant_result;
-  std::vector<MutantOutcome> mutants;
+  std::vector<MutantOutcome> mutants{};
   std::vector<std::string> problems;  // metadata problems (validate()), bad configs, surviving mutants
   bool ok() const { return problems.empty(); }
 };

@@ -26,7 +26,7 @@ struct RunOptions {
   std::size_t jobs = 0;
   bool sanity_probes = true;
   // Called after each test, serialised (never concurrently), from a worker thread.
-  std::function<void(const Progress&)> on_progress;
+  std::function<void(const Progress&)> on_progress{};
 };
 
 // The per-test seed: the run seed mixed with a stable hash of the test id (independent of order).
@@ -35,7 +35,7 @@ std::uint64_t test_seed(std::uint64_t run_seed, std::string_view test_id);
 // Runs one test on its own session: SKIP when the testbed does not meet test.needs, otherwise opens a
 // session, runs the procedure, and maps what happened to a verdict (TestAborted -> its verdict,
 // HarnessError or any other exception -> ERROR, no decision -> ERROR).
-TestResult run_test(Testbed& testbed, const TestCase& test, std::uint64_t run_seed);
+TestResult run_test(Testbed& testbed, const TestCase& test, std::uint64_t run_seed = 1);
 
 // The sanity probe as a test case ("sanity.probe"): one UDP round trip inside(0) -> outside(0) ->
 // inside(0) through learn_mapping on fresh ports. PASS when it works, INCONCLUSIVE otherwise.

@@ -43,7 +43,7 @@ struct PortRanges {
 struct Captured {
   Side side = Side::inside;
   Duration at{};  // since the session started
-  Packet bytes;   // IPv4 packet without link header
+  Packet bytes{};   // IPv4 packet without link header
 };
 
 // One test's connection to the DUT. Used from one thread at a time.

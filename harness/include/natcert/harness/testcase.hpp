@@ -20,18 +20,18 @@ class TestContext;
 // "RFC4787-REQ-13a" is "MUST + SHOULD": list it twice ({id, must}, {id, should}) and pass the level
 // to TestContext::check explicitly.
 struct Requirement {
-  std::string id;  // e.g. "RFC4787-REQ-1"
+  std::string id{};  // e.g. "RFC4787-REQ-1"
   Level level = Level::must;
 };
 
 // A reference-NAT configuration that violates the test's requirement. Mutant validation runs the
 // test against it and expects `expected` (FAIL for a MUST, WARN for a SHOULD, INFO for a MAY).
 struct Mutant {
-  std::string name;    // short, e.g. "apdm"
-  std::string config;  // reference spec for natcert::ref::make_config, e.g.
+  std::string name{};    // short, e.g. "apdm"
+  std::string config{};  // reference spec for natcert::ref::make_config, e.g.
                        // "rfc-strict,udp.mapping=address-and-port-dependent"
   Verdict expected = Verdict::fail;
-  std::string why;     // one line: what the mutant does wrong
+  std::string why{};     // one line: what the mutant does wrong
 };
 
 // What the testbed must offer for the test to apply. Unmet needs make the test SKIP with the reason
@@ -45,19 +45,19 @@ struct Needs {
 };
 
 struct TestCase {
-  std::string id;     // stable, readable, lower case: "rfc4787.req1.mapping.udp"
-  std::string suite;  // "rfc4787"
-  std::vector<Requirement> requirements;
-  std::string title;      // one line
-  std::string procedure;  // one paragraph, in words: what is sent, what is expected
-  std::string rfc_quote;  // the RFC sentence the test decides, verbatim
-  std::function<void(TestContext&)> run;
+  std::string id{};     // stable, readable, lower case: "rfc4787.req1.mapping.udp"
+  std::string suite{};  // "rfc4787"
+  std::vector<Requirement> requirements{};
+  std::string title{};      // one line
+  std::string procedure{};  // one paragraph, in words: what is sent, what is expected
+  std::string rfc_quote{};  // the RFC sentence the test decides, verbatim
+  std::function<void(TestContext&)> run{};
 
   // Mutant validation: a reference configuration under which the test must PASS...
   std::string compliant_config = "rfc-strict";
   // ...and at least one under which it must FAIL (or WARN/INFO for SHOULD/MAY requirements).
-  std::vector<Mutant> mutants;
-  Needs needs;
+  std::vector<Mutant> mutants{};
+  Needs needs{};
 };
 
 // Every problem with a test's metadata: empty or malformed id (lower-case [a-z0-9._-], dot separated),
