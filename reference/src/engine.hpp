@@ -105,6 +105,8 @@ class ReferenceNat::Impl {
   std::uint32_t find_mapping_keyed(Protocol cls, Endpoint internal, Endpoint remote, MappingBehavior keyed_by) const;
   std::uint32_t find_mapping_by_external(Protocol cls, Endpoint external) const;
   std::uint32_t find_session(Protocol protocol, Endpoint external, Endpoint remote) const;
+  // The established-flow fast path: one lookup from an outbound packet's 5-tuple to its session.
+  std::uint32_t find_flow(Protocol protocol, Endpoint internal, Endpoint remote) const;
   // Finds or creates the mapping for an outbound flow. Returns kNone on exhaustion.
   std::uint32_t obtain_mapping(Protocol protocol, Endpoint internal, Endpoint remote);
   std::uint32_t create_session(Protocol protocol, std::uint32_t mapping, Endpoint remote);
@@ -164,7 +166,8 @@ class ReferenceNat::Impl {
   std::vector<std::uint32_t> free_sessions_;
   detail::FlatIndex forward_index_;  // (class, internal, [remote]) -> mapping
   detail::FlatIndex reverse_index_;  // (class, external) -> mapping
-  detail::FlatIndex session_index_;  // (protocol, external, remote) -> session
+  detail::FlatIndex session_index_;  // (protocol, external, remote) -> session (inbound lookups)
+  detail::FlatIndex flow_index_;     // (protocol, internal, remote) -> session (outbound fast path)
   detail::TimerWheel wheel_;
   std::map<std::pair<Ipv4Address, int>, std::unique_ptr<detail::PortAllocator>> allocators_;
   std::unordered_map<Ipv4Address, std::pair<Ipv4Address, std::uint32_t>> paired_pool_;  // host -> (ext, refs)

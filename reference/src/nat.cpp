@@ -150,6 +150,7 @@ void ReferenceNat::Impl::reset() {
   forward_index_.clear();
   reverse_index_.clear();
   session_index_.clear();
+  flow_index_.clear();
   wheel_.clear();
   for (auto& [key, allocator] : allocators_) allocator->clear();
   paired_pool_.clear();
@@ -385,7 +386,18 @@ namespace {
 std::uint32_t session_hash(Protocol protocol, Endpoint external, Endpoint remote) {
   return mix_hash(pack(external) | (std::uint64_t(protocol) << 48), pack(remote));
 }
+std::uint32_t flow_hash(Protocol protocol, Endpoint internal, Endpoint remote) {
+  return mix_hash(pack(internal) | (std::uint64_t(protocol) << 48) | (1ull << 56), pack(remote));
+}
 }  // namespace
+
+std::uint32_t ReferenceNat::Impl::find_flow(Protocol protocol, Endpoint internal, Endpoint remote) const {
+  const std::uint32_t id = flow_index_.find(flow_hash(protocol, internal, remote), [&](std::uint32_t candidate) {
+    const SessionRecord& s = sessions_[candidate];
+    return s.protocol == protocol && s.remote == remote && mappings_[s.mapping].internal == internal;
+  });
+  return id != kNone && session_alive(id) ? id : kNone;
+}
 
 std::uint32_t ReferenceNat::Impl::find_session(Protocol protocol, Endpoint external, Endpoint remote) const {
   const std::uint32_t id =
@@ -518,6 +530,7 @@ std::uint32_t ReferenceNat::Impl::create_session(Protocol protocol, std::uint32_
   } else {
     session_index_.insert(hash, id);
   }
+  flow_index_.insert(flow_hash(protocol, mapping.internal, remote), id);
   session.expires_at = now_ + session_timeout(session);
   wheel_.schedule(id, session.generation, session.expires_at);
   ++live_sessions_;
@@ -531,6 +544,7 @@ void ReferenceNat::Impl::remove_session(std::uint32_t id) {
   const std::uint32_t mapping_id = session.mapping;
   MappingRecord& mapping = mappings_[mapping_id];
   session_index_.erase(session_hash(session.protocol, mapping.external, session.remote), id);
+  flow_index_.erase(flow_hash(session.protocol, mapping.internal, session.remote), id);
   if (session.prev != kNone) sessions_[session.prev].next = session.next;
   if (session.next != kNone) sessions_[session.next].prev = session.prev;
   if (mapping.first_session == id) mapping.first_session = session.next;
@@ -550,6 +564,7 @@ void ReferenceNat::Impl::remove_mapping(std::uint32_t id) {
     if (mapping.session_count == 1) {
       SessionRecord& session = sessions_[s];
       session_index_.erase(session_hash(session.protocol, mapping.external, session.remote), s);
+      flow_index_.erase(flow_hash(session.protocol, mapping.internal, session.remote), s);
       session.in_use = false;
       ++session.generation;
       free_sessions_.push_back(s);
@@ -665,9 +680,14 @@ void ReferenceNat::Impl::outbound_transport(const PacketView& view, Output& out,
   }
   const bool is_syn = protocol == Protocol::tcp && view.tcp.has(tcp_flag::syn) && !view.tcp.has(tcp_flag::ack);
 
-  std::uint32_t mapping_id = find_mapping(protocol, internal, remote);
-  std::uint32_t session_id = kNone;
-  if (mapping_id != kNone) session_id = find_session(protocol, mappings_[mapping_id].external, remote);
+  std::uint32_t session_id = find_flow(protocol, internal, remote);
+  std::uint32_t mapping_id = kNone;
+  if (session_id != kNone) {
+    mapping_id = sessions_[session_id].mapping;
+  } else {
+    mapping_id = find_mapping(protocol, internal, remote);
+    if (mapping_id != kNone) session_id = find_session(protocol, mappings_[mapping_id].external, remote);
+  }
   const bool new_session = session_id == kNone;
   if (new_session && protocol == Protocol::tcp && !is_syn) {
     out.drop(DropReason::tcp_no_session);
