@@ -1,0 +1,171 @@
+#include "common.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "natcert/harness/inprocess_testbed.hpp"
+#include "natcert/harness/version.hpp"
+#include "natcert/reference/config.hpp"
+#include "natcert/reports/reports.hpp"
+#include "natcert/suites/suites.hpp"
+
+namespace natcert::cli {
+
+using namespace std::chrono_literals;
+
+std::string version_line() {
+  return "natcert " + std::string(harness::natcert_version()) + " (git " + std::string(harness::git_revision()) + ")";
+}
+
+const CLI::Validator& unsigned_integer() {
+  static const CLI::Validator validator(
+      [](std::string& text) {
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        if (digits && (text.size() < 20 || (text.size() == 20 && text <= "18446744073709551615"))) return std::string();
+        if (digits) return "\"" + text + "\" is out of range (at most 18446744073709551615)";
+        return "expected a non-negative integer, got \"" + reports::one_line(text) + "\"";
+      },
+      "");
+  return validator;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+DutSpec parse_dut(std::string_view text) {
+  DutSpec spec;
+  spec.text = std::string(text);
+  const auto colon = text.find(':');
+  spec.kind = std::string(text.substr(0, colon));
+  if (colon != std::string_view::npos) spec.argument = std::string(text.substr(colon + 1));
+  return spec;
+}
+
+std::string preset_names() {
+  std::vector<std::string> names;
+  for (const auto& preset : ref::presets()) names.emplace_back(preset.name);
+  return join(names);
+}
+
+std::unique_ptr<harness::Testbed> make_testbed(const DutSpec& spec) {
+  const std::string shown = reports::one_line(spec.text);
+  if (spec.text.empty()) throw UsageError("--dut is empty; use reference:PRESET[,key=value...]");
+  if (spec.kind != "reference") {
+    throw UsageError("unknown DUT \"" + shown +
+                     "\": this natcert drives only the in-process reference NAT, "
+                     "--dut reference:PRESET[,key=value...] (presets: " + preset_names() + ")");
+  }
+  if (spec.argument.empty()) {
+    throw UsageError("--dut \"" + shown + "\" names no preset; use e.g. reference:rfc-strict (presets: " +
+                     preset_names() + ")");
+  }
+  ref::NatConfig config;
+  std::string error;
+  if (!ref::make_config(spec.argument, config, error)) {
+    throw UsageError("--dut \"" + shown + "\": " + reports::one_line(error));
+  }
+  try {
+    return std::make_unique<harness::InProcessTestbed>(std::move(config), spec.argument);
+  } catch (const std::exception& e) {
+    throw UsageError("--dut \"" + shown + "\": " + reports::one_line(e.what()));
+  }
+}
+
+const harness::Registry& registry() {
+  static const harness::Registry instance = [] {
+    harness::Registry r;
+    suites::register_all(r);
+    return r;
+  }();
+  return instance;
+}
+
+std::vector<const harness::TestCase*> select_tests(const std::vector<std::string>& suite_names,
+                                                   const std::vector<std::string>& patterns) {
+  const auto& all = registry();
+  std::vector<const harness::TestCase*> selected = all.all();
+  if (!suite_names.empty()) {
+    const auto known = all.suites();
+    for (const auto& name : suite_names) {
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        throw UsageError("unknown suite \"" + reports::one_line(name) + "\"" +
+                         (known.empty() ? std::string(" (no suite is registered)") : "; suites: " + join(known)));
+      }
+    }
+    std::erase_if(selected, [&](const harness::TestCase* test) {
+      return std::find(suite_names.begin(), suite_names.end(), test->suite) == suite_names.end();
+    });
+  }
+  if (!patterns.empty()) {
+    const std::string joined = join(patterns, ",");
+    const auto matching = all.select(joined);
+    if (matching.empty()) {
+      throw UsageError("--test \"" + reports::one_line(joined) + "\" matches no test id or requirement (see natcert list)");
+    }
+    std::erase_if(selected, [&](const harness::TestCase* test) {
+      return std::find(matching.begin(), matching.end(), test) == matching.end();
+    });
+    if (selected.empty()) {
+      throw UsageError("--test \"" + reports::one_line(joined) + "\" matches no test of suite(s) " + join(suite_names));
+    }
+  }
+  return selected;
+}
+
+ProgressPrinter::ProgressPrinter(std::size_t total, bool quiet)
+    : total_(total), quiet_(quiet), start_(std::chrono::steady_clock::now()), last_line_(start_) {
+  if (!quiet_) thread_ = std::thread([this] { heartbeat(); });
+}
+
+ProgressPrinter::~ProgressPrinter() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string ProgressPrinter::eta(std::size_t done) const {
+  const auto elapsed = std::chrono::steady_clock::now() - start_;
+  if (done == 0 || done >= total_ || elapsed < 2s) return {};
+  const auto remaining = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed) *
+                         static_cast<long long>(total_ - done) / static_cast<long long>(done);
+  return ", ETA " + harness::format_duration(std::chrono::duration_cast<std::chrono::seconds>(remaining) + 1s);
+}
+
+void ProgressPrinter::finished(std::size_t done, std::string_view id, std::string_view verdict,
+                               std::chrono::nanoseconds wall) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  done_ = done;
+  last_line_ = std::chrono::steady_clock::now();
+  if (quiet_) return;
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.2fs", static_cast<double>(wall.count()) / 1e9);
+  std::fprintf(stderr, "[%zu/%zu] %s %s (%s%s)\n", done, total_, reports::one_line(id).c_str(),
+               std::string(verdict).c_str(), seconds, eta(done).c_str());
+  std::fflush(stderr);
+}
+
+void ProgressPrinter::heartbeat() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, 1s, [this] { return stopping_; });
+    if (stopping_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_line_ < 15s) continue;
+    last_line_ = now;
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - start_);
+    std::fprintf(stderr, "[%zu/%zu] waiting: %s elapsed (tests with long timers run in real time)%s\n", done_,
+                 total_, harness::format_duration(elapsed).c_str(), eta(done_).c_str());
+    std::fflush(stderr);
+  }
+}
+
+}  // namespace natcert::cli
