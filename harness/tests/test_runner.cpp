@@ -424,3 +424,13 @@ TEST(Mutants, SurvivingMutantsAndMissingMutantsAreReported) {
   EXPECT_EQ(reports[0].test_id, a.id);
   EXPECT_TRUE(reports[0].ok() && reports[1].ok());
 }
+
+TEST(Mutants, CharacterisationTestsMayBeInfoOnTheCompliantConfiguration) {
+  TestCase may = with_run("example.may.refresh", [](TestContext& ctx) { ctx.info("EXAMPLE-MAY", "characterised"); },
+                          {{"EXAMPLE-MAY", Level::may}});
+  may.mutants = {{"other", "rfc-strict,udp-timers.refresh-inbound=false", Verdict::info, "the other behaviour"}};
+  EXPECT_TRUE(validate_mutants(may, 1).ok());
+  TestCase must = with_run("example.must.info", [](TestContext& ctx) { ctx.info("characterised"); });
+  must.mutants = {{"other", "rfc-strict,udp-timers.refresh-inbound=false", Verdict::fail, "x"}};
+  EXPECT_FALSE(validate_mutants(must, 1).ok());
+}

@@ -1,6 +1,8 @@
 // Mutant validation: proves each test can tell a compliant NAT from one that violates its
 // requirement. The test runs on the in-process testbed with its compliant configuration (must PASS)
 // and with each mutant configuration (must give the mutant's expected verdict: the mutant is killed).
+// A test that decides only MAY requirements characterises: its compliant run may also be INFO, and
+// its mutants (optional) show the other allowed behaviour, expected INFO.
 #pragma once
 
 #include <cstddef>
