@@ -33,13 +33,6 @@ std::uint32_t fold_to_32(std::uint64_t sum) {
   return static_cast<std::uint32_t>(sum);
 }
 
-// 16-bit one's complement addition chain of a few words, folded to 16 bits.
-std::uint16_t fold16(std::uint32_t sum) {
-  sum = (sum & 0xFFFF) + (sum >> 16);
-  sum = (sum & 0xFFFF) + (sum >> 16);
-  return static_cast<std::uint16_t>(sum);
-}
-
 }  // namespace
 
 // Sums eight bytes per step with two 32-bit lanes in a 64-bit register ("SWAR"): the lanes accumulate
@@ -50,6 +43,15 @@ std::uint32_t ones_complement_sum(Bytes data, std::uint32_t initial) {
   const std::uint8_t* p = data.data();
   std::size_t remaining = data.size();
 
+  if (remaining <= 64) {
+    // Headers (the per-packet case): plain 32-bit words are cheaper than setting up the lanes.
+    for (; remaining >= 4; remaining -= 4, p += 4) {
+      std::uint32_t word;
+      std::memcpy(&word, p, sizeof word);
+      if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap32(word);
+      total += (word >> 16) + (word & 0xFFFF);
+    }
+  }
   while (remaining >= 8) {
     std::size_t blocks = remaining / 8;
     if (blocks > blocks_per_flush) {
@@ -79,50 +81,6 @@ std::uint16_t fold_checksum(std::uint32_t sum) {
 std::uint32_t pseudo_header_sum(std::uint32_t src, std::uint32_t dst, std::uint8_t protocol,
                                 std::uint16_t transport_length) {
   return (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + protocol + transport_length;
-}
-
-std::uint16_t checksum_adjust16(std::uint16_t checksum, std::uint16_t old_word, std::uint16_t new_word) {
-  const std::uint32_t sum = std::uint32_t{static_cast<std::uint16_t>(~checksum)} +
-                            std::uint32_t{static_cast<std::uint16_t>(~old_word)} + new_word;
-  return static_cast<std::uint16_t>(~fold16(sum));
-}
-
-std::uint16_t checksum_adjust32(std::uint16_t checksum, std::uint32_t old_value, std::uint32_t new_value) {
-  const std::uint32_t sum = std::uint32_t{static_cast<std::uint16_t>(~checksum)} +
-                            std::uint32_t{static_cast<std::uint16_t>(~(old_value >> 16))} +
-                            std::uint32_t{static_cast<std::uint16_t>(~old_value)} + (new_value >> 16) +
-                            (new_value & 0xFFFF);
-  return static_cast<std::uint16_t>(~fold16(sum));
-}
-
-namespace {
-
-// Stores an adjusted checksum, applying the UDP convention that 0 on the wire means "no checksum".
-void store_adjusted(std::uint8_t* field, std::uint16_t adjusted, ChecksumKind kind) {
-  if (kind == ChecksumKind::udp && adjusted == 0) {
-    adjusted = 0xFFFF;
-  }
-  store16(field, adjusted);
-}
-
-}  // namespace
-
-void patch_checksum16(std::uint8_t* field, std::uint16_t old_word, std::uint16_t new_word,
-                      ChecksumKind kind) {
-  const std::uint16_t stored = load16(field);
-  if (kind == ChecksumKind::udp && stored == 0) {
-    return;  // the sender did not compute one
-  }
-  store_adjusted(field, checksum_adjust16(stored, old_word, new_word), kind);
-}
-
-void patch_checksum32(std::uint8_t* field, std::uint32_t old_value, std::uint32_t new_value,
-                      ChecksumKind kind) {
-  const std::uint16_t stored = load16(field);
-  if (kind == ChecksumKind::udp && stored == 0) {
-    return;
-  }
-  store_adjusted(field, checksum_adjust32(stored, old_value, new_value), kind);
 }
 
 }  // namespace natcert::ref

@@ -40,17 +40,45 @@ std::uint32_t pseudo_header_sum(std::uint32_t src, std::uint32_t dst, std::uint8
                                 std::uint16_t transport_length);
 
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). Returns the new checksum when one 16-bit word changes.
-std::uint16_t checksum_adjust16(std::uint16_t checksum, std::uint16_t old_word, std::uint16_t new_word);
-std::uint16_t checksum_adjust32(std::uint16_t checksum, std::uint32_t old_value, std::uint32_t new_value);
+// Defined inline: these sit on the NAT's per-packet path.
+inline std::uint16_t fold16(std::uint32_t sum) {
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(sum);
+}
+inline std::uint16_t checksum_adjust16(std::uint16_t checksum, std::uint16_t old_word, std::uint16_t new_word) {
+  const std::uint32_t sum = std::uint32_t{static_cast<std::uint16_t>(~checksum)} +
+                            std::uint32_t{static_cast<std::uint16_t>(~old_word)} + new_word;
+  return static_cast<std::uint16_t>(~fold16(sum));
+}
+inline std::uint16_t checksum_adjust32(std::uint16_t checksum, std::uint32_t old_value, std::uint32_t new_value) {
+  const std::uint32_t sum = std::uint32_t{static_cast<std::uint16_t>(~checksum)} +
+                            std::uint32_t{static_cast<std::uint16_t>(~(old_value >> 16))} +
+                            std::uint32_t{static_cast<std::uint16_t>(~old_value)} + (new_value >> 16) +
+                            (new_value & 0xffff);
+  return static_cast<std::uint16_t>(~fold16(sum));
+}
 
 // Which flavour of checksum field is being patched: UDP transmits "no checksum" as 0 and a computed 0
 // as 0xFFFF, so a zero UDP checksum must stay zero and a result of zero must become 0xFFFF.
 enum class ChecksumKind : std::uint8_t { standard, udp };
 
 // Incrementally patches the checksum stored (big-endian) at `field` for a 16- or 32-bit change.
-void patch_checksum16(std::uint8_t* field, std::uint16_t old_word, std::uint16_t new_word,
-                      ChecksumKind kind = ChecksumKind::standard);
-void patch_checksum32(std::uint8_t* field, std::uint32_t old_value, std::uint32_t new_value,
-                      ChecksumKind kind = ChecksumKind::standard);
+inline void patch_checksum16(std::uint8_t* field, std::uint16_t old_word, std::uint16_t new_word,
+                             ChecksumKind kind = ChecksumKind::standard) {
+  const std::uint16_t stored = load16(field);
+  if (kind == ChecksumKind::udp && stored == 0) return;  // the sender did not compute one
+  std::uint16_t adjusted = checksum_adjust16(stored, old_word, new_word);
+  if (kind == ChecksumKind::udp && adjusted == 0) adjusted = 0xffff;
+  store16(field, adjusted);
+}
+inline void patch_checksum32(std::uint8_t* field, std::uint32_t old_value, std::uint32_t new_value,
+                             ChecksumKind kind = ChecksumKind::standard) {
+  const std::uint16_t stored = load16(field);
+  if (kind == ChecksumKind::udp && stored == 0) return;
+  std::uint16_t adjusted = checksum_adjust32(stored, old_value, new_value);
+  if (kind == ChecksumKind::udp && adjusted == 0) adjusted = 0xffff;
+  store16(field, adjusted);
+}
 
 }  // namespace natcert::ref
