@@ -86,10 +86,19 @@ std::string ip_suffix(const ref::Ipv4View& ip) {
 
 std::string describe_embedded(const ref::EmbeddedPacket& embedded) {
   const auto& ip = embedded.ip;
-  std::string out = protocol_name(ip.protocol()) + " " + ref::format_ipv4(ip.source());
-  if (embedded.has_ports()) out += ":" + std::to_string(embedded.source_port());
-  out += " > " + ref::format_ipv4(ip.destination());
-  if (embedded.has_ports()) out += ":" + std::to_string(embedded.destination_port());
+  std::string out = protocol_name(ip.protocol());
+  out += ' ';
+  out += ref::format_ipv4(ip.source());
+  if (embedded.has_ports()) {
+    out += ':';
+    out += std::to_string(embedded.source_port());
+  }
+  out += " > ";
+  out += ref::format_ipv4(ip.destination());
+  if (embedded.has_ports()) {
+    out += ':';
+    out += std::to_string(embedded.destination_port());
+  }
   return out;
 }
 

@@ -32,7 +32,11 @@ Ipv4Address ipv4(std::string_view text) {
 std::string format_duration(Duration duration) {
   using namespace std::chrono;
   const auto ns = duration.count();
-  if (ns < 0) return "-" + format_duration(-duration);
+  if (ns < 0) {
+    std::string out = "-";
+    out += format_duration(-duration);
+    return out;
+  }
   if (ns == 0) return "0 s";
   if (duration < microseconds(1)) return std::to_string(ns) + " ns";
   if (duration < milliseconds(1)) return std::to_string(duration_cast<microseconds>(duration).count()) + " us";
@@ -47,9 +51,14 @@ std::string format_duration(Duration duration) {
   }
   const auto total_s = ms / 1000;
   std::string out;
-  if (total_s >= 3600) out += std::to_string(total_s / 3600) + " h";
-  if ((total_s / 60) % 60 != 0) out += (out.empty() ? "" : " ") + std::to_string((total_s / 60) % 60) + " min";
-  if (total_s % 60 != 0) out += (out.empty() ? "" : " ") + std::to_string(total_s % 60) + " s";
+  auto part = [&out](long long value, const char* unit) {
+    if (!out.empty()) out += ' ';
+    out += std::to_string(value);
+    out += unit;
+  };
+  if (total_s >= 3600) part(total_s / 3600, " h");
+  if ((total_s / 60) % 60 != 0) part((total_s / 60) % 60, " min");
+  if (total_s % 60 != 0) part(total_s % 60, " s");
   return out;
 }
 
