@@ -426,10 +426,26 @@ TEST(Mutants, SurvivingMutantsAndMissingMutantsAreReported) {
 }
 
 TEST(Mutants, CharacterisationTestsMayBeInfoOnTheCompliantConfiguration) {
-  TestCase may = with_run("example.may.refresh", [](TestContext& ctx) { ctx.info("EXAMPLE-MAY", "characterised"); },
-                          {{"EXAMPLE-MAY", Level::may}});
-  may.mutants = {{"other", "rfc-strict,udp-timers.refresh-inbound=false", Verdict::info, "the other behaviour"}};
+  // A MAY-level test characterises; its mutant is caught when the characterisation changes.
+  TestCase may = with_run(
+      "example.may.mapping",
+      [](TestContext& ctx) {
+        const Endpoint x = ctx.inside_endpoint(0);
+        const bool same = ctx.learn_mapping(x, ctx.outside_endpoint(0)).external ==
+                          ctx.learn_mapping(x, ctx.outside_endpoint(1)).external;
+        ctx.info("EXAMPLE-MAY", same ? "one mapping" : "a mapping per destination");
+      },
+      {{"EXAMPLE-MAY", Level::may}});
+  may.mutants = {{"apdm", "rfc-strict,udp.mapping=address-and-port-dependent", Verdict::info, "the other behaviour"}};
   EXPECT_TRUE(validate_mutants(may, 1).ok());
+
+  TestCase blind = with_run("example.may.blind", [](TestContext& ctx) { ctx.info("EXAMPLE-MAY", "characterised"); },
+                            {{"EXAMPLE-MAY", Level::may}});
+  blind.mutants = {{"other", "rfc-strict,udp-timers.refresh-inbound=false", Verdict::info, "the other behaviour"}};
+  const MutantReport unseen = validate_mutants(blind, 1);
+  EXPECT_FALSE(unseen.ok()) << "a characterisation that cannot tell the mutant apart observes nothing";
+  EXPECT_FALSE(unseen.mutants[0].killed);
+
   TestCase must = with_run("example.must.info", [](TestContext& ctx) { ctx.info("characterised"); });
   must.mutants = {{"other", "rfc-strict,udp-timers.refresh-inbound=false", Verdict::fail, "x"}};
   EXPECT_FALSE(validate_mutants(must, 1).ok());
