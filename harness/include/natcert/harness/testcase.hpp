@@ -16,7 +16,7 @@ namespace natcert::harness {
 
 class TestContext;
 
-// A requirement a test decides, with its level as in /work/shared/rfc/requirements.md.
+// A requirement a test decides, with its level as in ../shared/rfc/requirements.md.
 // "RFC4787-REQ-13a" is "MUST + SHOULD": list it twice ({id, must}, {id, should}) and pass the level
 // to TestContext::check explicitly.
 struct Requirement {
