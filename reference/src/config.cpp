@@ -534,6 +534,8 @@ Table build_table() {
   t.add("tcp.pass-inbound-initiated", boolean, NATCERT_FIELD(tcp_behavior.pass_inbound_initiated),
         "RFC5382-REQ-2",
         "An inbound SYN the filtering admits opens a connection; false violates the MUST.");
+  t.add("tcp.release-held-syn", boolean, NATCERT_FIELD(tcp_behavior.release_held_syn), "RFC5382-REQ-4",
+        "true violates: a held unsolicited SYN is delivered once the matching outbound SYN passes.");
   t.add("tcp.drop-after-fin", boolean, NATCERT_FIELD(tcp_behavior.drop_after_fin), "RFC5382-REQ-2",
         "true violates: data after the first FIN is dropped (no half-close).");
 
@@ -602,6 +604,8 @@ Table build_table() {
   t.add("icmp.generated-per-second", UintCodec<std::uint32_t>{"0 = unlimited"},
         NATCERT_FIELD(icmp_behavior.generated_per_second), "RFC5508-REQ-10f",
         "Rate limit of NAT-generated ICMP; 0 (unlimited) violates the RECOMMENDED.");
+  t.add("icmp.forward-unmapped-errors", boolean, NATCERT_FIELD(icmp_behavior.forward_unmapped_errors),
+        "RFC5508-REQ-5", "true violates: an outbound ICMP error quoting no mapping is forwarded, leaking its quote.");
   t.add("icmp.outbound-errors-refresh", boolean, NATCERT_FIELD(icmp_behavior.outbound_errors_refresh),
         "RFC7857-S7.1", "true violates: outbound ICMP errors refresh the mapping they quote.");
 

@@ -125,7 +125,8 @@ class ReferenceNat::Impl {
   bool tcp_outbound_allowed(std::uint32_t session, const TcpView& tcp, bool new_session);
   bool tcp_inbound_allowed(std::uint32_t session, const TcpView& tcp);
   void handle_unsolicited_syn(const PacketView& view, Output& out);
-  void cancel_held_syn(Endpoint external, Endpoint remote);
+  // Cancels held SYNs matching an outbound SYN; returns those to deliver (only the violating knob).
+  std::vector<std::vector<std::uint8_t>> cancel_held_syn(Endpoint external, Endpoint remote);
   void apply_algs(std::vector<std::uint8_t>& packet, Protocol protocol, Endpoint internal, Endpoint external,
                   Endpoint remote);
 

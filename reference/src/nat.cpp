@@ -723,7 +723,8 @@ void ReferenceNat::Impl::outbound_transport(const PacketView& view, Output& out,
   if (protocol == Protocol::udp ? config_.udp_timers.refresh_outbound : true) refresh(session_id);
 
   const Endpoint external = mappings_[mapping_id].external;
-  if (is_syn) cancel_held_syn(external, remote);
+  std::vector<std::vector<std::uint8_t>> released;
+  if (is_syn && !held_syns_.empty()) released = cancel_held_syn(external, remote);
 
   const Side to = to_self ? Side::inside : Side::outside;
   std::vector<std::uint8_t>& packet =
@@ -746,6 +747,11 @@ void ReferenceNat::Impl::outbound_transport(const PacketView& view, Output& out,
     // Last: flushing buffered fragments emits more packets, which invalidates `packet`.
     if (view.ip.is_fragment()) {
       remember_fragment_translation(view, external.address, remote.address, Side::outside, EmitKind::translated, out);
+    }
+    for (const auto& syn : released) {
+      // RFC 5382 REQ-4 violation: the held SYN goes in now that the outbound SYN opened the session.
+      const ParseResult held = parse_packet(syn, ParseOptions{false});
+      if (held.ok() && held.packet.kind == TransportKind::tcp) inbound_transport(held.packet, out, false);
     }
     return;
   }
@@ -962,10 +968,14 @@ void ReferenceNat::Impl::handle_unsolicited_syn(const PacketView& view, Output& 
   out.drop(DropReason::unsolicited_syn_held);
 }
 
-void ReferenceNat::Impl::cancel_held_syn(Endpoint external, Endpoint remote) {
+std::vector<std::vector<std::uint8_t>> ReferenceNat::Impl::cancel_held_syn(Endpoint external, Endpoint remote) {
+  std::vector<std::vector<std::uint8_t>> released;
   for (detail::HeldSyn& held : held_syns_) {
-    if (held.external == external && held.remote == remote) held.cancelled = true;
+    if (held.cancelled || held.external != external || held.remote != remote) continue;
+    held.cancelled = true;
+    if (config_.tcp_behavior.release_held_syn) released.push_back(std::move(held.packet));
   }
+  return released;
 }
 
 void ReferenceNat::Impl::apply_algs(std::vector<std::uint8_t>& packet, Protocol protocol, Endpoint internal,

@@ -375,6 +375,13 @@ void ReferenceNat::Impl::outbound_icmp_error(const PacketView& view, Output& out
   const Endpoint remote = flow->protocol == Protocol::icmp ? Endpoint{flow->source.address, 0} : flow->source;
   const std::uint32_t mapping_id = find_mapping(flow->protocol, internal, remote);
   if (mapping_id == kNone) {
+    if (policy.forward_unmapped_errors && !is_external_address(view.ip.destination())) {
+      // Violates RFC 5508 REQ-5: the error leaves with only its outer source translated.
+      std::vector<std::uint8_t>& leaked = begin_emit(out, Side::outside, EmitKind::translated, view.ip.bytes);
+      decrement_ttl(leaked);
+      rewrite_address(leaked.data(), 12, config_.external_addresses.front(), nullptr, ip_protocol::icmp);
+      return;
+    }
     out.drop(DropReason::icmp_no_mapping);  // RFC 5508 REQ-5
     return;
   }

@@ -96,6 +96,8 @@ const std::map<std::string, std::string>& samples() {
       {"fragments.max-pending-datagrams", "8"},
       {"fragments.max-fragments-per-datagram", "16"},
       {"fragments.evict-oldest-when-full", "false"},
+      {"tcp.release-held-syn", "true"},
+      {"icmp.forward-unmapped-errors", "true"},
       {"fragments.reassembly-timeout", "30s"},
       {"alg.generic-payload-rewrite", "true"},
       {"decrement-ttl", "false"},
@@ -151,7 +153,7 @@ TEST(Knobs, KeysAreUniqueAndFollowTheScheme) {
   // share "inside-prefix". Top level 13 (incl. the three ProtocolBehavior pairs as 6), ports 9,
   // udp-timers 4, tcp 8, icmp 26, hairpin 2, fragments 7, alg 1, + decrement-ttl, max-sessions,
   // max-mappings-per-host, seed.
-  EXPECT_EQ(knobs().size(), 75u);
+  EXPECT_EQ(knobs().size(), 77u);
 }
 
 TEST(Knobs, EveryKnobHasASample) {

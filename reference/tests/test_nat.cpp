@@ -697,3 +697,33 @@ TEST(State, ResetForgetsEverything) {
 
 }  // namespace
 }  // namespace natcert::ref
+
+namespace natcert::ref {
+namespace {
+using namespace std::chrono_literals;
+using namespace testing;
+
+TEST(Tcp, ReleasedHeldSynViolatesReq4) {
+  NatConfig config = defaults();
+  config.tcp.filtering = FilteringBehavior::address_and_port_dependent;
+  config.tcp_behavior.release_held_syn = true;
+  NatDriver nat(config);
+  const Endpoint e = nat.external_of(nat.outbound(tcp(kInside1, 40000, kOutside1, 80, Tins::TCP::SYN)));
+  EXPECT_TRUE(nat.inbound(tcp(kOutside2, 6000, kExternal, e.port, Tins::TCP::SYN)).empty());
+  const auto out = nat.outbound(tcp(kInside1, 40000, kOutside2, 6000, Tins::TCP::SYN));
+  ASSERT_EQ(out.size(), 2u) << "the outbound SYN and the released inbound one";
+  EXPECT_EQ(out[1].to, Side::inside);
+}
+
+TEST(Icmp, UnmappedOutboundErrorLeaksOnlyWhenViolating) {
+  for (const bool violating : {false, true}) {
+    NatConfig config = defaults();
+    config.icmp_behavior.forward_unmapped_errors = violating;
+    NatDriver nat(config);
+    const auto stray = udp(kOutside1, 3478, kInside1, 40000);
+    EXPECT_EQ(nat.outbound(icmp_error(kInside1, kOutside1, 3, 3, stray)).size(), violating ? 1u : 0u);
+  }
+}
+
+}  // namespace
+}  // namespace natcert::ref

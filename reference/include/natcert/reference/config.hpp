@@ -89,6 +89,7 @@ struct TcpBehavior {
   bool simultaneous_open = true;  // RFC 5382 REQ-2a; false drops an inbound SYN on an outbound-SYN session
   bool pass_inbound_initiated = true;  // RFC 5382 REQ-2: an allowed inbound SYN may open a connection
   bool drop_after_fin = false;    // violates RFC 5382 REQ-2 (half-close): drops data after the first FIN
+  bool release_held_syn = false;  // violates RFC 5382 REQ-4: delivers the held SYN after the outbound one
 };
 
 struct IcmpBehavior {
@@ -118,6 +119,7 @@ struct IcmpBehavior {
   bool errors_about_errors = false;           // violates RFC 5508 REQ-10e (RFC 1812 §4.3.2.7)
   std::uint32_t generated_per_second = 100;   // RFC 5508 REQ-10f; 0 = unlimited (violates)
   bool outbound_errors_refresh = false;       // violates RFC 7857 §7.1
+  bool forward_unmapped_errors = false;       // violates RFC 5508 REQ-5: outbound errors quoting no mapping leave
 };
 
 struct HairpinBehavior {
