@@ -70,29 +70,8 @@ std::optional<Int> parse_uint(std::string_view text) {
   return static_cast<Int>(value);
 }
 
-// IPv4 text handling is local (not format_ipv4/parse_ipv4_address from packet.cpp) so the
-// configuration layer stands on its own; the format is the same dotted quad.
-std::optional<Ipv4Address> parse_address(std::string_view text) {
-  const auto parts = split(trim(text), '.');
-  if (parts.size() != 4) return std::nullopt;
-  Ipv4Address address = 0;
-  for (const auto part : parts) {
-    if (part.empty() || part.size() > 3) return std::nullopt;
-    const auto octet = parse_uint<std::uint8_t>(part);
-    if (!octet) return std::nullopt;
-    address = (address << 8) | *octet;
-  }
-  return address;
-}
-
-std::string format_address(Ipv4Address address) {
-  std::string out;
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    if (!out.empty()) out += '.';
-    out += std::to_string((address >> shift) & 0xffu);
-  }
-  return out;
-}
+std::optional<Ipv4Address> parse_address(std::string_view text) { return parse_ipv4_address(trim(text)); }
+std::string format_address(Ipv4Address address) { return format_ipv4(address); }
 
 struct DurationUnit {
   std::string_view suffix;

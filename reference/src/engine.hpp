@@ -151,6 +151,8 @@ class ReferenceNat::Impl {
   void forward_fragment(std::vector<std::uint8_t> fragment, const detail::FragmentFlow& flow, Output& out);
   // Emits a translated packet towards the outside, fragmenting or refusing it per the outside MTU.
   void emit_outside(std::vector<std::uint8_t>& packet, EmitKind kind, const PacketView& original, Output& out);
+  // Re-routes the packet last emitted outside through emit_outside() when it exceeds the outside MTU.
+  void enforce_outside_mtu(const PacketView& original, Output& out);
   void expire_fragments(TimePoint now);
 
   // ---- timers (nat.cpp)

@@ -738,12 +738,7 @@ void ReferenceNat::Impl::outbound_transport(const PacketView& view, Output& out,
   if (!algs_.empty() || config_.alg.generic_payload_rewrite) apply_algs(packet, protocol, internal, external, remote);
 
   if (!to_self) {
-    // The translated packet may be larger than the outside link allows (RFC 4787 REQ-13).
-    if (packet.size() > config_.fragments.outside_mtu) {
-      std::vector<std::uint8_t> whole = std::move(packet);
-      out.discard_last();
-      emit_outside(whole, EmitKind::translated, view, out);
-    }
+    enforce_outside_mtu(view, out);
     // Last: flushing buffered fragments emits more packets, which invalidates `packet`.
     if (view.ip.is_fragment()) {
       remember_fragment_translation(view, external.address, remote.address, Side::outside, EmitKind::translated, out);
@@ -1013,6 +1008,14 @@ void ReferenceNat::Impl::apply_algs(std::vector<std::uint8_t>& packet, Protocol 
     }
     recompute_checksums(packet);
   }
+}
+
+void ReferenceNat::Impl::enforce_outside_mtu(const PacketView& original, Output& out) {
+  // The packet just emitted outside may be larger than the outside link allows (RFC 4787 REQ-13).
+  if (out.last_bytes().size() <= config_.fragments.outside_mtu) return;
+  std::vector<std::uint8_t> whole = std::move(out.last_bytes());
+  out.discard_last();
+  emit_outside(whole, EmitKind::translated, original, out);
 }
 
 // ---------------------------------------------------------------------------------------------------

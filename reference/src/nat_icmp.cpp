@@ -214,11 +214,7 @@ void ReferenceNat::Impl::outbound_icmp_query(const PacketView& view, Output& out
   std::uint8_t* message = ip + view.transport_offset;
   rewrite_address(ip, 12, external.address, nullptr, ip_protocol::icmp);
   rewrite_port(message + kIcmpIdentifier, external.port, message + kIcmpChecksum, ChecksumKind::standard);
-  if (packet.size() > config_.fragments.outside_mtu) {
-    std::vector<std::uint8_t> whole = std::move(packet);
-    out.discard_last();
-    emit_outside(whole, EmitKind::translated, view, out);
-  }
+  enforce_outside_mtu(view, out);
 }
 
 void ReferenceNat::Impl::inbound_icmp_query(const PacketView& view, Output& out) {
@@ -414,11 +410,7 @@ void ReferenceNat::Impl::outbound_icmp_error(const PacketView& view, Output& out
   if (policy.rewrite_outer_source) rewrite_address(packet.data(), 12, external.address, nullptr, ip_protocol::icmp);
 
   if (!to_self) {
-    if (packet.size() > config_.fragments.outside_mtu) {
-      std::vector<std::uint8_t> whole = std::move(packet);
-      out.discard_last();
-      emit_outside(whole, EmitKind::translated, view, out);
-    }
+    enforce_outside_mtu(view, out);
     return;
   }
   // Hairpinned error (RFC 5508 REQ-7): the translated error re-enters from outside.
