@@ -2,11 +2,13 @@
 
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <stdexcept>
 
 #include <signal.h>
 #include <sys/mount.h>
@@ -81,6 +83,8 @@ void install_handlers() {
 std::atomic<unsigned> g_counter{0};
 
 }  // namespace
+
+void cleanup_registered() noexcept { cleanup_all_registered(); }
 
 std::string unique_prefix() { return "nc" + std::to_string(getpid()) + "_" + std::to_string(g_counter.fetch_add(1)); }
 

@@ -30,6 +30,8 @@ std::vector<std::string> remove_stale_namespaces();
 // on first use). unregister after deleting.
 void register_namespace(const std::string& name);
 void unregister_namespace(const std::string& name);
+// Deletes every registered namespace (async-signal-safe).
+void cleanup_registered() noexcept;
 
 // A DUT namespace and a harness namespace, created together and deleted together (destructor).
 class NamespacePair {

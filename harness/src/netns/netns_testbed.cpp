@@ -79,6 +79,8 @@ bool netns_privileged() {
   return has(CAP_NET_ADMIN) && has(CAP_SYS_ADMIN);
 }
 
+void netns_emergency_cleanup() noexcept { netns::cleanup_registered(); }
+
 std::vector<std::string> remove_stale_netns() { return netns::remove_stale_namespaces(); }
 
 std::vector<std::string> natcert_namespaces() {
@@ -92,20 +94,50 @@ std::vector<std::string> natcert_namespaces() {
 struct NetnsTestbed::Impl {
   explicit Impl(NetnsDutConfig c) : config(std::move(c)), demux(kSlices) {}
 
-  Argv substitute(const Argv& argv) const {
-    Argv out = argv;
+  NetnsNames names() const {
+    return NetnsNames{namespaces ? namespaces->dut() : std::string(), namespaces ? namespaces->harness() : std::string(),
+                      config.inside_interface, config.outside_interface};
+  }
+
+  // A command's argv with placeholders expanded (the profile's expander, else the built-in names).
+  Argv expanded(const NetnsCommand& command) const {
+    if (config.expand) {
+      try {
+        return config.expand(command.argv, names());
+      } catch (const std::exception& e) {
+        throw NetnsError("expanding command `" + netns::command_line(command.argv) + "`: " + e.what());
+      }
+    }
+    Argv out = command.argv;
     for (auto& arg : out) {
       replace_all(arg, "{inside_if}", config.inside_interface);
       replace_all(arg, "{outside_if}", config.outside_interface);
+      replace_all(arg, "{dut_netns}", namespaces->dut());
       replace_all(arg, "{ns}", namespaces->dut());
       replace_all(arg, "{outside_address}", ref::format_ipv4(config.outside_addresses.front()));
     }
     return out;
   }
 
-  void in_dut(const Argv& argv, const std::string& purpose) {
-    netns::run_checked(netns::in_namespace(namespaces->dut(), argv), config.command_timeout, purpose);
+  std::chrono::milliseconds limit(const NetnsCommand& command) const {
+    return command.timeout.count() > 0 ? command.timeout : config.command_timeout;
   }
+
+  // Runs a profile command in the DUT namespace. Fatal (NetnsError) unless `tolerant` or may_fail;
+  // returns a note for the log when it failed but was tolerated.
+  std::optional<std::string> in_dut(const NetnsCommand& command, const std::string& purpose, bool tolerant) {
+    const Argv argv = netns::in_namespace(namespaces->dut(), expanded(command));
+    if (!tolerant && !command.may_fail) {
+      netns::run_checked(argv, limit(command), purpose);
+      return std::nullopt;
+    }
+    const auto result = netns::run_command(argv, limit(command));
+    if (result.ok()) return std::nullopt;
+    return purpose + ": `" + netns::command_line(argv) + "` " +
+           (result.timed_out ? std::string("timed out") : "exited with status " + std::to_string(result.exit_code)) +
+           (result.output.empty() ? std::string() : ": " + result.output);
+  }
+
   void ip_dut(Argv argv, const std::string& purpose) {
     argv.insert(argv.begin(), {"ip", "-n", namespaces->dut()});
     netns::run_checked(argv, config.command_timeout, purpose);
@@ -190,8 +222,12 @@ struct NetnsTestbed::Impl {
     ports[1] = std::make_unique<netns::L2Port>(outside_port, pcaps[1].get(),
                                                [this](Clock::time_point at, Packet p) { on_captured(Side::outside, at, std::move(p)); });
 
-    for (const auto& command : config.setup) in_dut(substitute(command), "DUT setup");
-    for (const auto& command : config.reset) in_dut(substitute(command), "DUT reset");
+    for (const auto& command : config.setup) {
+      if (auto note = in_dut(command, "DUT setup", false)) setup_notes.push_back(std::move(*note));
+    }
+    for (const auto& command : config.reset) {
+      if (auto note = in_dut(command, "DUT reset", true)) setup_notes.push_back(std::move(*note));
+    }
   }
 
   // Which captured packets are "to an emulated host": on the inside, any address of the inside prefix
@@ -221,11 +257,10 @@ struct NetnsTestbed::Impl {
     if (shut_down) throw NetnsError("the namespace testbed has been shut down");
     if (active == 0) {
       for (const auto& command : config.reset) {
-        const Argv argv = netns::in_namespace(namespaces->dut(), substitute(command));
-        const auto result = netns::run_command(argv, config.command_timeout);
-        if (!result.ok()) {
-          diagnostics.push_back("DUT reset `" + netns::command_line(argv) + "` failed (status " +
-                                std::to_string(result.exit_code) + "): " + result.output);
+        try {
+          if (auto note = in_dut(command, "DUT reset", true)) diagnostics.push_back(std::move(*note));
+        } catch (const std::exception& e) {
+          diagnostics.push_back(std::string("DUT reset: ") + e.what());
         }
       }
     }
@@ -243,13 +278,13 @@ struct NetnsTestbed::Impl {
     std::vector<std::string> out;
     if (!namespaces) return out;
     for (const auto& command : config.diagnostics) {
-      const Argv argv = netns::in_namespace(namespaces->dut(), substitute(command));
       try {
-        const auto result = netns::run_command(argv, config.command_timeout);
+        const Argv argv = netns::in_namespace(namespaces->dut(), expanded(command));
+        const auto result = netns::run_command(argv, limit(command));
         out.push_back("$ " + netns::command_line(argv) + "\n" + result.output +
                       (result.ok() ? "" : "(status " + std::to_string(result.exit_code) + ")\n"));
       } catch (const std::exception& e) {
-        out.push_back("$ " + netns::command_line(argv) + "\n" + e.what() + "\n");
+        out.push_back("$ " + netns::command_line(command.argv) + "\n" + e.what() + "\n");
       }
     }
     return out;
@@ -271,7 +306,7 @@ struct NetnsTestbed::Impl {
       }
       for (const auto& command : config.teardown) {
         try {
-          netns::run_command(netns::in_namespace(namespaces->dut(), substitute(command)), config.command_timeout);
+          in_dut(command, "DUT teardown", true);
         } catch (...) {
         }
       }
@@ -289,6 +324,7 @@ struct NetnsTestbed::Impl {
   std::mutex session_mutex;
   std::size_t active = 0;
   bool shut_down = false;
+  std::vector<std::string> setup_notes;  // tolerated setup/reset failures
 };
 
 namespace {
@@ -377,12 +413,21 @@ std::vector<std::pair<std::string, std::string>> NetnsTestbed::dut_configuration
   if (c.outside_mtu) out.emplace_back("netns.outside-mtu", std::to_string(*c.outside_mtu));
   auto commands = [&](const char* key, const std::vector<NetnsDutConfig::Command>& list) {
     for (std::size_t i = 0; i < list.size(); ++i) {
-      out.emplace_back(std::string(key) + "." + std::to_string(i + 1), netns::command_line(impl_->substitute(list[i])));
+      std::string line;
+      try {
+        line = netns::command_line(impl_->expanded(list[i]));
+      } catch (const std::exception&) {
+        line = netns::command_line(list[i].argv);
+      }
+      out.emplace_back(std::string(key) + "." + std::to_string(i + 1), line);
     }
   };
   if (impl_->namespaces) {
     commands("setup", c.setup);
     commands("reset", c.reset);
+  }
+  for (std::size_t i = 0; i < impl_->setup_notes.size(); ++i) {
+    out.emplace_back("netns.setup-note." + std::to_string(i + 1), impl_->setup_notes[i]);
   }
   return out;
 }

@@ -19,6 +19,7 @@
 //   NetnsDutConfig config;                        // defaults: the addressing above
 //   config.label = "linux-nft-masquerade";
 //   config.setup = {{"nft", "add", "table", "ip", "nat"}, ...};   // run in the DUT namespace
+//   config.expand = [&](const auto& argv, const NetnsNames& names) { ...profile placeholders... };
 //   config.reset = {{"conntrack", "-F"}};
 //   config.pcap_directory = report_dir;
 //   NetnsTestbed testbed(config);                 // throws NetnsError (exit 2) on any setup problem
@@ -29,6 +30,8 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -47,8 +50,30 @@ class NetnsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// One command run in the DUT namespace as `ip netns exec <dut-ns> argv...` (fork/exec, no shell unless
+// argv says so, e.g. {"/bin/sh", "-c", "..."}). Brace-initialisable from a list of strings.
+struct NetnsCommand {
+  std::vector<std::string> argv;
+  std::chrono::milliseconds timeout{0};  // 0: NetnsDutConfig::command_timeout
+  bool may_fail = false;                 // a failing setup command is logged, not fatal
+
+  NetnsCommand() = default;
+  NetnsCommand(std::initializer_list<std::string> args) : argv(args) {}
+  NetnsCommand(std::vector<std::string> args, std::chrono::milliseconds limit = std::chrono::milliseconds{0},
+               bool failure_allowed = false)
+      : argv(std::move(args)), timeout(limit), may_fail(failure_allowed) {}
+};
+
+// The names the testbed chose, for expanding commands (a profile's {dut_netns}, {inside_if}, ...).
+struct NetnsNames {
+  std::string dut_netns;
+  std::string harness_netns;
+  std::string inside_if;
+  std::string outside_if;
+};
+
 struct NetnsDutConfig {
-  using Command = std::vector<std::string>;  // argv, run as `ip netns exec <dut-ns> argv...`
+  using Command = NetnsCommand;
 
   std::string label = "linux";  // for describe() and reports
 
@@ -70,13 +95,18 @@ struct NetnsDutConfig {
   // The NAT's external addresses when declared (RFC 4787 REQ-2 needs two); empty: learnt by the reflector.
   std::vector<Ipv4Address> nat_external{};
 
-  // Commands run in the DUT namespace. In every argument "{inside_if}", "{outside_if}", "{ns}" and
-  // "{outside_address}" are replaced by the DUT's inside/outside interface names, its namespace and
-  // its first outside address.
+  // Commands run in the DUT namespace, each argument expanded by `expand` once the namespace exists
+  // (a profile's placeholders). Without `expand`, "{inside_if}", "{outside_if}", "{dut_netns}" (or
+  // "{ns}") and "{outside_address}" are replaced by the DUT's interface names, its namespace and its
+  // first outside address; other text is left alone.
   std::vector<Command> setup{};        // after the interfaces are configured; a failure is a NetnsError
-  std::vector<Command> reset{};        // when a session opens while no other session is running
-  std::vector<Command> teardown{};     // before the namespaces are removed (failures ignored)
+  // When a session opens while no other session is running (always, with max_concurrency 1); with
+  // concurrency, sessions rely on their disjoint port slices instead. Failures go to the test's log.
+  std::vector<Command> reset{};
+  std::vector<Command> teardown{};     // before the namespaces are removed, also after a failed setup (failures ignored)
   std::vector<Command> diagnostics{};  // run by diagnostics() and written next to the pcaps at shutdown
+  // Expands one argv given the testbed's names; may throw (the message becomes a NetnsError).
+  std::function<std::vector<std::string>(const std::vector<std::string>&, const NetnsNames&)> expand{};
 
   // Where netns-inside.pcap and netns-outside.pcap go (created if missing); none when unset.
   std::optional<std::filesystem::path> pcap_directory{};
@@ -109,7 +139,8 @@ class NetnsTestbed final : public Testbed {
   const std::string& dut_namespace() const;
   const std::string& harness_namespace() const;
   std::vector<std::filesystem::path> pcap_files() const;
-  // Runs the diagnostics commands now; one "$ command\noutput" text per command.
+  // Runs the diagnostics commands now (e.g. after a test that did not PASS); one "$ command\noutput"
+  // text per command.
   std::vector<std::string> diagnostics();
   // Packets captured towards emulated hosts that no session owned (still in the pcaps).
   std::uint64_t unclaimed_packets() const;
@@ -125,6 +156,12 @@ class NetnsTestbed final : public Testbed {
 
 // True when this process may create network namespaces (effective CAP_NET_ADMIN and CAP_SYS_ADMIN).
 bool netns_privileged();
+
+// Deletes every namespace this process created, now. Async-signal-safe: for a program that installs
+// its own SIGINT/SIGTERM handler after constructing a NetnsTestbed (which replaces natcert's), call it
+// from that handler. (natcert's handlers, installed at the first testbed, call a handler that was
+// installed before them after cleaning up, or re-raise the signal with its default action.)
+void netns_emergency_cleanup() noexcept;
 
 // Removes namespaces left by natcert runs whose process is gone; returns their names.
 std::vector<std::string> remove_stale_netns();
