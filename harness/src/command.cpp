@@ -191,8 +191,8 @@ CommandResult run_command(const std::vector<std::string>& argv_in, const Command
       if (!exited && now >= deadline) {
         result.timed_out = true;
         std::error_code ec;
-        group.terminate(ec);  // SIGKILL to the whole process group
-        child.terminate(ec);
+        group.terminate(ec);             // SIGKILL to the whole process group
+        ::kill(child.id(), SIGKILL);     // in case it left the group; reaped below with its status
         break;
       }
       if (exited && now >= deadline + grace) break;
