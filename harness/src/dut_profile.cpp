@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -12,6 +13,7 @@
 
 #include <toml++/toml.h>
 
+#include "natcert/harness/netns_testbed.hpp"
 #include "natcert/reference/config.hpp"
 #include "natcert/reference/packet.hpp"
 
@@ -228,6 +230,56 @@ std::vector<std::string> expand_command(const DutProfile& profile, const Command
   } catch (const ProfileError& e) {
     throw ProfileError(profile.file.string(), command.position.line, command.position.column, e.message());
   }
+}
+
+std::vector<std::string> command_argv(const CommandSpec& command) {
+  if (command.shell) return {"/bin/sh", "-c", *command.shell};
+  return command.argv;
+}
+
+NetnsDutConfig to_netns_config(const DutProfile& profile) {
+  const std::string file = profile.file.string();
+  if (profile.kind != DutKind::netns) {
+    throw ProfileError(file, 0, 0,
+                       "profile '" + profile.name + "' is kind \"" + std::string(to_string(profile.kind)) +
+                           "\"; the namespace testbed runs kind \"netns\" profiles");
+  }
+  if (!profile.outside.gateway) throw ProfileError(file, 0, 0, "kind \"netns\" needs 'outside.gateway'");
+  NetnsDutConfig config;
+  config.label = profile.name;
+  config.inside_address = profile.inside.dut_address;
+  config.inside_prefix = profile.inside.prefix;
+  config.outside_addresses = profile.outside.dut_addresses;
+  config.outside_prefix = profile.outside.prefix;
+  config.upstream_router = *profile.outside.gateway;
+  config.outside_mtu = profile.declares.outside_mtu;
+  config.inside_hosts = profile.inside.hosts;
+  config.outside_hosts = profile.outside.hosts;
+  config.third_party = profile.outside.third_party;
+  config.nat_external = profile.external_addresses();
+  auto convert = [](const std::vector<CommandSpec>& specs) {
+    std::vector<NetnsCommand> out;
+    for (const CommandSpec& spec : specs) {
+      const double ms = std::ceil(spec.timeout_seconds * 1000.0);
+      out.emplace_back(command_argv(spec), std::chrono::milliseconds(static_cast<std::int64_t>(std::max(1.0, ms))),
+                       spec.may_fail);
+    }
+    return out;
+  };
+  config.setup = convert(profile.commands.setup);
+  config.reset = convert(profile.commands.reset);
+  config.teardown = convert(profile.commands.teardown);
+  config.diagnostics = convert(profile.commands.diagnostics);
+  config.expand = [profile](const std::vector<std::string>& argv, const NetnsNames& names) {
+    const Placeholders values = placeholders_for(profile, {names.dut_netns, names.inside_if, names.outside_if});
+    std::vector<std::string> out;
+    out.reserve(argv.size());
+    for (const auto& arg : argv) out.push_back(values.expand(arg));
+    return out;
+  };
+  config.configuration = {{"profile", profile.name}, {"profile.description", profile.description}};
+  if (!profile.file.empty()) config.configuration.emplace_back("profile.file", profile.file.string());
+  return config;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -482,6 +534,10 @@ void parse_outside(const Parser& p, const toml::table& root, DutProfile& profile
     const Ipv4Address a = p.as_address(*tp, "outside.third_party");
     check_host(a, *tp, "outside.third_party");
     profile.outside.third_party = a;
+  }
+  if (profile.kind == DutKind::netns && !profile.outside.gateway) {
+    p.fail(p.table_region(t), "missing required field 'outside.gateway' (kind = \"netns\" routes the outside "
+                              "hosts through it)");
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include "natcert/harness/command.hpp"
 #include "natcert/harness/dut_profile.hpp"
+#include "natcert/harness/netns_testbed.hpp"
 
 namespace fs = std::filesystem;
 using namespace natcert::harness;
@@ -119,6 +120,11 @@ std::vector<Malformed> malformed_cases() {
       {"one inside host", replace(b, ", \"10.0.0.11\"", ""), 7, 9, "at least two emulated inside hosts"},
       {"off-link hosts need a gateway", replace(b, "gateway = \"203.0.113.254\"\n", ""), 11, 10,
        "'outside.gateway' is required"},
+      {"netns without a gateway",
+       replace(replace(replace(b, "gateway = \"203.0.113.254\"\n", ""), "[\"198.51.100.10\", \"198.51.100.11\"]",
+                       "[\"203.0.113.10\", \"203.0.113.11\"]"),
+               "third_party = \"192.0.2.50\"\n", ""),
+       8, 1, "missing required field 'outside.gateway'"},
       {"third party in the inside prefix", replace(b, "\"192.0.2.50\"", "\"10.0.0.50\""), 13, 15,
        "is in the inside prefix"},
       {"gateway off link", replace(b, "\"203.0.113.254\"", "\"203.0.114.254\""), 11, 11, "not in the outside prefix"},
@@ -404,6 +410,54 @@ TEST(DutProfile, BundledNetnsProfilesRunInANamespace) {
         const CommandResult r = run_profile_command(p, c, values, ns);
         EXPECT_TRUE(r.ok()) << r.summary() << "\n" << r.output;
       }
+    }
+  }
+}
+
+TEST(DutProfile, NetnsTestbedConfiguration) {
+  const DutProfile pool = load_profile(profiles_dir / "linux-nft-snat-pool.toml");
+  const NetnsDutConfig c = to_netns_config(pool);
+  EXPECT_EQ(c.label, "linux-nft-snat-pool");
+  EXPECT_EQ(c.inside_address, ipv4("10.0.0.1"));
+  EXPECT_EQ(c.inside_prefix, 24u);
+  EXPECT_EQ(c.outside_addresses, (std::vector<Ipv4Address>{ipv4("203.0.113.1"), ipv4("203.0.113.2")}));
+  EXPECT_EQ(c.upstream_router, ipv4("203.0.113.254"));
+  EXPECT_EQ(c.nat_external.size(), 2u);
+  EXPECT_EQ(c.outside_mtu, 1500u);
+  EXPECT_EQ(c.inside_hosts, pool.inside.hosts);
+  EXPECT_EQ(c.outside_hosts, pool.outside.hosts);
+  EXPECT_EQ(c.third_party, ipv4("192.0.2.50"));
+  ASSERT_EQ(c.setup.size(), pool.commands.setup.size());
+  EXPECT_EQ(c.setup[0].timeout, std::chrono::seconds(5));
+  ASSERT_EQ(c.teardown.size(), 1u);
+  EXPECT_TRUE(c.teardown[0].may_fail);
+  ASSERT_TRUE(static_cast<bool>(c.expand));
+  const auto argv = c.expand(c.setup.back().argv, NetnsNames{"dut-ns", "h-ns", "in0", "out0"});
+  EXPECT_EQ(argv.back(), "203.0.113.1-203.0.113.2");
+  EXPECT_EQ(argv[argv.size() - 5], "\"out0\"");
+  EXPECT_THROW((void)to_netns_config(load_profile(profiles_dir / "refnat-rfc-strict.toml")), ProfileError);
+  EXPECT_THROW((void)to_netns_config(load_profile(profiles_dir / "example-hardware-router.toml")), ProfileError);
+}
+
+// As root: the namespace testbed comes up with every bundled netns profile (setup commands succeed,
+// diagnostics run) and goes away again.
+TEST(DutProfile, BundledProfilesBuildANetnsTestbed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (creates network namespaces); CI runs this as root";
+  for (const char* name : {"linux-nft-masquerade", "linux-nft-masquerade-random", "linux-nft-snat-pool",
+                           "linux-nft-hairpin"}) {
+    SCOPED_TRACE(name);
+    const DutProfile p = load_profile(profiles_dir / (std::string(name) + ".toml"));
+    try {
+      NetnsTestbed testbed(to_netns_config(p));
+      EXPECT_EQ(testbed.addressing().nat_external, p.external_addresses());
+      const auto diagnostics = testbed.diagnostics();
+      EXPECT_EQ(diagnostics.size(), p.commands.diagnostics.size());
+      bool saw_table = false;
+      for (const auto& d : diagnostics) saw_table = saw_table || d.find("table ip natcert") != std::string::npos;
+      EXPECT_TRUE(saw_table) << "nft list ruleset shows the profile's table";
+      testbed.shutdown();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
     }
   }
 }

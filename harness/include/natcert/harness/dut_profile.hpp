@@ -22,6 +22,8 @@
 
 namespace natcert::harness {
 
+struct NetnsDutConfig;  // netns_testbed.hpp
+
 // A malformed profile (or a placeholder that cannot be substituted). what() is one line:
 // "FILE:LINE:COLUMN: message" (or "FILE: message" when there is no position, e.g. an unreadable file).
 class ProfileError : public std::runtime_error {
@@ -184,5 +186,15 @@ Placeholders placeholders_for(const DutProfile& profile, const TestbedNames& nam
 // has no value.
 std::vector<std::string> expand_command(const DutProfile& profile, const CommandSpec& command,
                                         const Placeholders& values);
+
+// A command's argv before substitution (a shell command: {"/bin/sh", "-c", shell}).
+std::vector<std::string> command_argv(const CommandSpec& command);
+
+// For kind "netns": the namespace testbed's configuration. Addressing, declared external addresses
+// and outside MTU come from the profile; the commands keep their timeouts and may_fail; `expand`
+// substitutes the profile's placeholders with the testbed's names ({dut_netns}, {inside_if},
+// {outside_if}); `configuration` names the profile. The caller adds pcap_directory, concurrency.
+// Throws ProfileError for another kind.
+NetnsDutConfig to_netns_config(const DutProfile& profile);
 
 }  // namespace natcert::harness
