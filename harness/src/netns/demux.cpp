@@ -83,27 +83,33 @@ std::optional<std::size_t> Demux::owner(const Packet& bytes, Clock::time_point a
   const auto& view = parsed.packet;
   const FragmentKey key{view.ip.source(), view.ip.destination(), view.ip.protocol(), view.ip.identification()};
   std::optional<std::size_t> found;
+  // Only unambiguous evidence assigns a packet; anything else goes to the shared pool, where the
+  // session whose matcher accepts it finds it. (A DUT that picks external ports at random may pick
+  // one inside another session's slice, so a translated source port proves nothing.)
   switch (view.kind) {
     case ref::TransportKind::udp:
       found = slice_of_port(view.udp.destination_port());
-      if (!found) found = slice_of_port(view.udp.source_port());
       break;
     case ref::TransportKind::tcp:
       found = slice_of_port(view.tcp.destination_port());
-      if (!found) found = slice_of_port(view.tcp.source_port());
       break;
     case ref::TransportKind::icmp_query: {
-      found = slice_of_port(view.icmp.identifier());
-      if (!found) {
-        const auto it = icmp_ids_.find(view.icmp.identifier());
-        if (it != icmp_ids_.end() && sessions_[it->second].active) found = it->second;
+      const auto it = icmp_ids_.find(view.icmp.identifier());
+      if (it != icmp_ids_.end() && sessions_[it->second].active) {
+        found = it->second;
+      } else {
+        found = slice_of_port(view.icmp.identifier());
       }
       break;
     }
     case ref::TransportKind::icmp_error:
       if (view.embedded.has_ports()) {
-        found = slice_of_port(view.embedded.source_port());
-        if (!found) found = slice_of_port(view.embedded.destination_port());
+        // The quoted packet is one an emulated host sent (source) or one sent to it (destination):
+        // either port may be the session's; when both are owned by different sessions, it is ambiguous.
+        const auto by_source = slice_of_port(view.embedded.source_port());
+        const auto by_destination = slice_of_port(view.embedded.destination_port());
+        if (by_source && by_destination && *by_source != *by_destination) break;
+        found = by_source ? by_source : by_destination;
       }
       break;
     case ref::TransportKind::none:

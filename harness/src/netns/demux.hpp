@@ -3,10 +3,10 @@
 //
 // Every session owns a disjoint slice of the port ranges (PortRanges): its emulated hosts use only
 // those ports, so a packet the DUT emits towards an emulated host belongs to the session owning
-//   - UDP/TCP: the destination port (else the source port: a DUT that preserves ports);
-//   - ICMP query (echo ...): the identifier, else the session that sent a query with that identifier;
-//   - ICMP error: the quoted packet's source port (the emulated host sent the quoted packet), else its
-//     destination port;
+//   - UDP/TCP: the destination port (the emulated host's own port);
+//   - ICMP query (echo ...): the session that sent a query with that identifier, else the identifier's slice;
+//   - ICMP error: the quoted packet's source port (the emulated host sent the quoted packet) or its
+//     destination port, when they do not point at two different sessions;
 //   - a non-first fragment: the session that owned the first fragment of the same datagram.
 // Packets no session owns go to a shared pool per side, which every session's receive() also
 // searches (only packets captured after it opened). Nothing captured is lost: the pcap has it all.

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "natcert/harness/dut_profile.hpp"
 #include "natcert/harness/testcase.hpp"
 #include "natcert/harness/verdict.hpp"
 #include "netns/demux.hpp"
@@ -63,7 +64,7 @@ void validate(const NetnsDutConfig& c) {
     }
   }
   const Ipv4Address outside_mask = ~Ipv4Address{0} << (32 - c.outside_prefix);
-  if ((c.upstream_router & outside_mask) != (c.outside_addresses.front() & outside_mask)) {
+  if (c.upstream_router != 0 && (c.upstream_router & outside_mask) != (c.outside_addresses.front() & outside_mask)) {
     fail("upstream router " + ref::format_ipv4(c.upstream_router) + " is not on the DUT's outside prefix");
   }
   if (c.max_concurrency == 0) fail("max_concurrency must be at least 1");
@@ -77,6 +78,49 @@ bool netns_privileged() {
   if (syscall(SYS_capget, &header, data) != 0) return geteuid() == 0;
   auto has = [&](int cap) { return (data[cap / 32].effective & (1u << (cap % 32))) != 0; };
   return has(CAP_NET_ADMIN) && has(CAP_SYS_ADMIN);
+}
+
+NetnsDutConfig netns_config_from_profile(const DutProfile& profile) {
+  if (profile.kind != DutKind::netns) {
+    throw NetnsError("profile " + profile.name + " is of kind " + std::string(to_string(profile.kind)) +
+                     ", not netns");
+  }
+  NetnsDutConfig config;
+  config.label = profile.name;
+  config.inside_address = profile.inside.dut_address;
+  config.inside_prefix = profile.inside.prefix;
+  config.inside_hosts = profile.inside.hosts;
+  config.outside_addresses = profile.outside.dut_addresses;
+  config.outside_prefix = profile.outside.prefix;
+  config.upstream_router = profile.outside.gateway.value_or(0);
+  config.outside_hosts = profile.outside.hosts;
+  config.third_party = profile.outside.third_party;
+  config.nat_external = profile.external_addresses();
+  if (profile.declares.outside_mtu != 1500) config.outside_mtu = profile.declares.outside_mtu;
+  auto convert = [](const std::vector<CommandSpec>& specs) {
+    std::vector<NetnsCommand> out;
+    for (const auto& spec : specs) {
+      std::vector<std::string> argv = spec.shell ? std::vector<std::string>{"/bin/sh", "-c", *spec.shell} : spec.argv;
+      const auto timeout = std::chrono::milliseconds(static_cast<long long>(spec.timeout_seconds * 1000));
+      out.emplace_back(std::move(argv), timeout, spec.may_fail);
+    }
+    return out;
+  };
+  config.setup = convert(profile.commands.setup);
+  config.reset = convert(profile.commands.reset);
+  config.teardown = convert(profile.commands.teardown);
+  config.diagnostics = convert(profile.commands.diagnostics);
+  config.expand = [profile](const std::vector<std::string>& argv, const NetnsNames& names) {
+    const Placeholders values = placeholders_for(profile, TestbedNames{names.dut_netns, names.inside_if, names.outside_if});
+    std::vector<std::string> out;
+    out.reserve(argv.size());
+    for (const auto& arg : argv) out.push_back(values.expand(arg));
+    return out;
+  };
+  config.configuration.emplace_back("profile", profile.name);
+  if (!profile.file.empty()) config.configuration.emplace_back("profile.file", profile.file.string());
+  if (!profile.description.empty()) config.configuration.emplace_back("profile.description", profile.description);
+  return config;
 }
 
 void netns_emergency_cleanup() noexcept { netns::cleanup_registered(); }
@@ -190,8 +234,10 @@ struct NetnsTestbed::Impl {
     }
     ip_dut({"link", "set", "dev", config.inside_interface, "up"}, "bringing up the DUT inside interface");
     ip_dut({"link", "set", "dev", config.outside_interface, "up"}, "bringing up the DUT outside interface");
-    ip_dut({"route", "add", "default", "via", ref::format_ipv4(config.upstream_router), "dev", config.outside_interface},
-           "adding the DUT's default route");
+    if (config.upstream_router != 0) {
+      ip_dut({"route", "add", "default", "via", ref::format_ipv4(config.upstream_router), "dev", config.outside_interface},
+             "adding the DUT's default route");
+    }
 
     netns::L2PortConfig inside_port;
     inside_port.side = Side::inside;
@@ -205,7 +251,7 @@ struct NetnsTestbed::Impl {
     outside_port.ns = h;
     outside_port.interface = kHarnessOutside;
     outside_port.arp_answers = config.outside_hosts;
-    outside_port.arp_answers.push_back(config.upstream_router);
+    if (config.upstream_router != 0) outside_port.arp_answers.push_back(config.upstream_router);
     if (config.third_party) outside_port.arp_answers.push_back(*config.third_party);
     outside_port.dut_address = config.outside_addresses.front();
     outside_port.dut_mac = read_mac(dut, config.outside_interface, timeout);

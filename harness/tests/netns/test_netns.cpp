@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "natcert/harness/context.hpp"
+#include "natcert/harness/dut_profile.hpp"
 #include "natcert/harness/netns_testbed.hpp"
 #include "natcert/harness/runner.hpp"
 #include "natcert/suites/suites.hpp"
@@ -342,6 +343,27 @@ TEST(NetnsWire, Rfc4787SuiteAgainstLinuxNftMasquerade) {
   EXPECT_EQ(verdict_of(suite, "rfc4787.req8.filtering.udp"), Verdict::warn);
   EXPECT_EQ(verdict_of(suite, "rfc4787.req9.hairpinning"), Verdict::fail);
   EXPECT_LT(suite.seconds, 60.0);
+}
+
+// Every bundled Linux nft profile (profiles/linux-nft-*.toml), loaded as the CLI loads it.
+TEST(NetnsWire, Rfc4787SuiteAgainstEveryBundledLinuxNftProfile) {
+  NEED_ROOT();
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(NATCERT_PROFILES_DIR)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("linux-nft-", 0) == 0 && entry.path().extension() == ".toml") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_FALSE(files.empty()) << "no profiles/linux-nft-*.toml";
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.string());
+    const DutProfile profile = load_profile(file);
+    NetnsDutConfig config = netns_config_from_profile(profile);
+    const SuiteRun suite = run_rfc4787(config);
+    expect_decided(suite);
+    EXPECT_LT(suite.seconds, 60.0);
+  }
+  EXPECT_TRUE(ours(getpid()).empty());
 }
 
 TEST(NetnsWire, Rfc4787SuiteAgainstLinuxNftMasqueradeRandom) {

@@ -16,6 +16,7 @@
 // process is gone (a SIGKILLed run).
 //
 // Usage (CLI):
+//   NetnsDutConfig config = netns_config_from_profile(load_profile(path));   // or by hand:
 //   NetnsDutConfig config;                        // defaults: the addressing above
 //   config.label = "linux-nft-masquerade";
 //   config.setup = {{"nft", "add", "table", "ip", "nat"}, ...};   // run in the DUT namespace
@@ -84,7 +85,9 @@ struct NetnsDutConfig {
   unsigned inside_prefix = 24;
   std::vector<Ipv4Address> outside_addresses{0xCB007101u};  // 203.0.113.1 (the first is primary)
   unsigned outside_prefix = 24;
-  Ipv4Address upstream_router = 0xCB0071FEu;  // 203.0.113.254: the DUT's default route, answered by the harness
+  // 203.0.113.254: the DUT's default route, emulated (ARP) by the harness. 0: no default route (every
+  // outside host is then on the outside link, and the harness answers ARP for each).
+  Ipv4Address upstream_router = 0xCB0071FEu;
   std::optional<unsigned> outside_mtu{};      // e.g. 1400 to exercise RFC 4787 REQ-13 / 13a
 
   // Emulated hosts. Inside hosts must be on the inside prefix; outside hosts and the third party are
@@ -153,6 +156,14 @@ class NetnsTestbed final : public Testbed {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+struct DutProfile;
+
+// The testbed configuration for a DUT profile of kind "netns" (docs/dut-profiles.md): its addressing
+// plan, declarations (external addresses, outside MTU) and commands, with `expand` substituting the
+// profile's placeholders ({dut_netns}, {inside_if}, {profile_dir}, ...) once the namespace exists.
+// Throws NetnsError for a profile of another kind.
+NetnsDutConfig netns_config_from_profile(const DutProfile& profile);
 
 // True when this process may create network namespaces (effective CAP_NET_ADMIN and CAP_SYS_ADMIN).
 bool netns_privileged();
