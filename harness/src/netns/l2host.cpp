@@ -198,6 +198,8 @@ void L2Port::receive_loop() {
       socklen_t length = sizeof error;
       getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
       if ((fds[0].revents & POLLNVAL) != 0) return;
+      pollfd stop{stop_fd_, POLLIN, 0};  // do not spin on a link that went away
+      if (poll(&stop, 1, 50) > 0) return;
       continue;
     }
     for (int budget = 0; budget < 4096; ++budget) {
