@@ -272,6 +272,43 @@ TEST(NetnsWire, DutThatStopsAnsweringMidTestIsInconclusiveWithTheReason) {
   EXPECT_NE(result.reason.find("did not complete through the DUT"), std::string::npos) << result.reason;
 }
 
+TEST(NetnsWire, RunWhoseDutDiesMidwayStillCompletesWithInconclusiveTests) {
+  NEED_ROOT();
+  NetnsTestbed testbed(masquerade());
+  const std::string ns = testbed.dut_namespace();
+  natcert::harness::Registry registry;
+  natcert::suites::register_all(registry);
+  std::vector<const TestCase*> tests;
+  for (const auto* t : registry.all()) {
+    if (t->id == "rfc4787.req1.mapping.udp" || t->id == "rfc4787.req3.no-port-overloading" ||
+        t->id == "rfc4787.req8.filtering.udp" || t->id == "rfc4787.req12.icmp-no-teardown" ||
+        t->id == "rfc4787.req10.no-udp-alg") {
+      tests.push_back(t);
+    }
+  }
+  ASSERT_EQ(tests.size(), 5u);
+  RunOptions options{.seed = 9, .jobs = 1};
+  options.on_progress = [&](const Progress& progress) {
+    if (progress.done != 1) return;  // the DUT stops forwarding after the first test
+    const std::string command = "ip netns exec " + ns +
+                                " nft 'add table inet dead; add chain inet dead dropall { type filter hook forward "
+                                "priority 0; policy drop; }'";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+  };
+  const RunResult run = natcert::harness::run(testbed, tests, options);
+  ASSERT_EQ(run.tests.size(), 5u);
+  EXPECT_EQ(run.tests[0].verdict, Verdict::pass) << run.tests[0].reason;
+  for (std::size_t i = 1; i < run.tests.size(); ++i) {
+    EXPECT_EQ(run.tests[i].verdict, Verdict::inconclusive) << run.tests[i].id;
+    EXPECT_FALSE(run.tests[i].reason.empty());
+    std::printf("  %-40s %s: %s\n", run.tests[i].id.c_str(), std::string(to_string(run.tests[i].verdict)).c_str(),
+                run.tests[i].reason.c_str());
+  }
+  ASSERT_TRUE(run.sanity_end.has_value());
+  EXPECT_EQ(run.sanity_end->verdict, Verdict::inconclusive);
+  EXPECT_EQ(exit_code(run), 3);
+}
+
 TEST(NetnsWire, DutWhoseLinksVanishIsInconclusiveNotError) {
   NEED_ROOT();
   NetnsTestbed testbed(masquerade());
