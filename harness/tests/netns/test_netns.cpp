@@ -430,6 +430,31 @@ TEST(NetnsWire, Rfc4787SuiteAgainstEveryBundledLinuxNftProfile) {
   EXPECT_TRUE(ours(getpid()).empty());
 }
 
+// The timer tests (req5*, req6*) in real time: about 11 minutes, so not part of the CTest run. Run it
+// by hand: harness_netns_tests --gtest_also_run_disabled_tests --gtest_filter='*TimerTests*'
+TEST(NetnsWire, DISABLED_Rfc4787TimerTestsAgainstLinuxNftMasquerade) {
+  NEED_ROOT();
+  natcert::harness::Registry registry;
+  natcert::suites::register_all(registry);
+  std::vector<const TestCase*> tests;
+  for (const auto* t : registry.all()) {
+    if (t->id.rfind("rfc4787.req5", 0) == 0 || t->id.rfind("rfc4787.req6", 0) == 0) tests.push_back(t);
+  }
+  NetnsTestbed testbed(masquerade());
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult run = natcert::harness::run(testbed, tests, RunOptions{.seed = 1, .jobs = tests.size()});
+  for (const auto& t : run.tests) {
+    std::string detail = t.reason;
+    if (detail.empty() && !t.checks.empty()) detail = t.checks.front().observed;
+    std::printf("  %-44s %-13s %.0f s  %s\n", t.id.c_str(), std::string(to_string(t.verdict)).c_str(),
+                std::chrono::duration<double>(t.wall).count(), detail.c_str());
+    EXPECT_NE(t.verdict, Verdict::error) << t.id << ": " << t.reason;
+    EXPECT_NE(t.verdict, Verdict::inconclusive) << t.id << ": " << t.reason;
+  }
+  for (const auto& p : run.profile) std::printf("  profile %s = %s\n", p.key.c_str(), p.value.c_str());
+  std::printf("  wall %.0f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
 TEST(NetnsWire, Rfc4787SuiteAgainstLinuxNftMasqueradeRandom) {
   NEED_ROOT();
   NetnsDutConfig config = masquerade();
