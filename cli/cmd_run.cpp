@@ -104,17 +104,17 @@ int run_command(const RunCommandOptions& options) {
   run_options.seed = options.seed;
   run_options.jobs = options.jobs;
   run_options.sanity_probes = !options.no_sanity;
-  ProgressPrinter progress(tests.size(), options.quiet);
-  run_options.on_progress = [&progress](const harness::Progress& p) {
-    if (p.result) {
-      progress.finished(p.done, p.result->id, harness::to_string(p.result->verdict), p.result->wall);
-    }
-  };
   if (!options.quiet) {
     std::fprintf(stderr, "natcert run: %zu test(s) on %s, seed %llu\n", tests.size(),
                  reports::one_line(testbed->describe()).c_str(), static_cast<unsigned long long>(options.seed));
   }
-  const harness::RunResult result = harness::run(*testbed, tests, run_options);
+  const harness::RunResult result = [&] {
+    ProgressPrinter progress(tests.size(), options.quiet);  // its heartbeat stops with the run
+    run_options.on_progress = [&progress](const harness::Progress& p) {
+      if (p.result) progress.finished(p.done, p.result->id, harness::to_string(p.result->verdict), p.result->wall);
+    };
+    return harness::run(*testbed, tests, run_options);
+  }();
 
   reports::write_report(result, out, formats, reports::JunitOptions{options.strict});
   // With --expect, only the unexpected verdicts matter (listed below).

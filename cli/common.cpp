@@ -119,7 +119,11 @@ std::vector<const harness::TestCase*> select_tests(const std::vector<std::string
 }
 
 ProgressPrinter::ProgressPrinter(std::size_t total, bool quiet)
-    : total_(total), quiet_(quiet), start_(std::chrono::steady_clock::now()), last_line_(start_) {
+    : total_(total),
+      quiet_(quiet),
+      start_(std::chrono::steady_clock::now()),
+      last_line_(start_),
+      last_result_(start_) {
   if (!quiet_) thread_ = std::thread([this] { heartbeat(); });
 }
 
@@ -132,11 +136,14 @@ ProgressPrinter::~ProgressPrinter() {
   if (thread_.joinable()) thread_.join();
 }
 
+// Average time per finished test so far, times the tests left, minus the time already spent waiting
+// for the next one. Empty early on (too noisy) and when the estimate has run out.
 std::string ProgressPrinter::eta(std::size_t done) const {
-  const auto elapsed = std::chrono::steady_clock::now() - start_;
-  if (done == 0 || done >= total_ || elapsed < 2s) return {};
-  const auto remaining = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed) *
-                         static_cast<long long>(total_ - done) / static_cast<long long>(done);
+  const auto now = std::chrono::steady_clock::now();
+  if (done == 0 || done >= total_ || now - start_ < 2s) return {};
+  const auto per_test = (last_result_ - start_) / static_cast<long long>(done);
+  const auto remaining = per_test * static_cast<long long>(total_ - done) - (now - last_result_);
+  if (remaining <= std::chrono::steady_clock::duration::zero()) return {};
   return ", ETA " + harness::format_duration(std::chrono::duration_cast<std::chrono::seconds>(remaining) + 1s);
 }
 
@@ -144,7 +151,7 @@ void ProgressPrinter::finished(std::size_t done, std::string_view id, std::strin
                                std::chrono::nanoseconds wall) {
   std::lock_guard<std::mutex> lock(mutex_);
   done_ = done;
-  last_line_ = std::chrono::steady_clock::now();
+  last_line_ = last_result_ = std::chrono::steady_clock::now();
   if (quiet_) return;
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.2fs", static_cast<double>(wall.count()) / 1e9);
@@ -162,8 +169,10 @@ void ProgressPrinter::heartbeat() {
     if (now - last_line_ < 15s) continue;
     last_line_ = now;
     const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - start_);
-    std::fprintf(stderr, "[%zu/%zu] waiting: %s elapsed (tests with long timers run in real time)%s\n", done_,
-                 total_, harness::format_duration(elapsed).c_str(), eta(done_).c_str());
+    const auto idle = std::chrono::duration_cast<std::chrono::seconds>(now - last_result_);
+    std::fprintf(stderr, "[%zu/%zu] waiting: %s since the last result, %s elapsed (timers run in real time)%s\n",
+                 done_, total_, harness::format_duration(idle).c_str(), harness::format_duration(elapsed).c_str(),
+                 eta(done_).c_str());
     std::fflush(stderr);
   }
 }

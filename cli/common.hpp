@@ -88,7 +88,8 @@ class ProgressPrinter {
   std::size_t total_;
   bool quiet_;
   std::chrono::steady_clock::time_point start_;
-  std::chrono::steady_clock::time_point last_line_;
+  std::chrono::steady_clock::time_point last_line_;    // last line printed (result or heartbeat)
+  std::chrono::steady_clock::time_point last_result_;  // last test finished
   std::size_t done_ = 0;
   bool stopping_ = false;
   std::mutex mutex_;

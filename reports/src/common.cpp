@@ -272,13 +272,13 @@ std::optional<harness::Direction> parse_direction(std::string_view text) {
 }
 
 std::string safe_name(std::string_view text) {
-  std::string out;
-  for (char c : text) {
+  if (text.empty()) return std::string(1, '_');
+  std::string out(text);
+  for (char& c : out) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
                     c == '_' || c == '-';
-    out += ok ? c : '_';
+    if (!ok) c = '_';
   }
-  if (out.empty()) out = "_";
   if (out.front() == '.') out.front() = '_';  // never "." or "..", never hidden
   return out;
 }
