@@ -11,7 +11,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "natcert/harness/dut_profile.hpp"
 #include "natcert/harness/testcase.hpp"
 #include "natcert/harness/verdict.hpp"
 #include "netns/demux.hpp"
@@ -78,49 +77,6 @@ bool netns_privileged() {
   if (syscall(SYS_capget, &header, data) != 0) return geteuid() == 0;
   auto has = [&](int cap) { return (data[cap / 32].effective & (1u << (cap % 32))) != 0; };
   return has(CAP_NET_ADMIN) && has(CAP_SYS_ADMIN);
-}
-
-NetnsDutConfig netns_config_from_profile(const DutProfile& profile) {
-  if (profile.kind != DutKind::netns) {
-    throw NetnsError("profile " + profile.name + " is of kind " + std::string(to_string(profile.kind)) +
-                     ", not netns");
-  }
-  NetnsDutConfig config;
-  config.label = profile.name;
-  config.inside_address = profile.inside.dut_address;
-  config.inside_prefix = profile.inside.prefix;
-  config.inside_hosts = profile.inside.hosts;
-  config.outside_addresses = profile.outside.dut_addresses;
-  config.outside_prefix = profile.outside.prefix;
-  config.upstream_router = profile.outside.gateway.value_or(0);
-  config.outside_hosts = profile.outside.hosts;
-  config.third_party = profile.outside.third_party;
-  config.nat_external = profile.external_addresses();
-  if (profile.declares.outside_mtu != 1500) config.outside_mtu = profile.declares.outside_mtu;
-  auto convert = [](const std::vector<CommandSpec>& specs) {
-    std::vector<NetnsCommand> out;
-    for (const auto& spec : specs) {
-      std::vector<std::string> argv = spec.shell ? std::vector<std::string>{"/bin/sh", "-c", *spec.shell} : spec.argv;
-      const auto timeout = std::chrono::milliseconds(static_cast<long long>(spec.timeout_seconds * 1000));
-      out.emplace_back(std::move(argv), timeout, spec.may_fail);
-    }
-    return out;
-  };
-  config.setup = convert(profile.commands.setup);
-  config.reset = convert(profile.commands.reset);
-  config.teardown = convert(profile.commands.teardown);
-  config.diagnostics = convert(profile.commands.diagnostics);
-  config.expand = [profile](const std::vector<std::string>& argv, const NetnsNames& names) {
-    const Placeholders values = placeholders_for(profile, TestbedNames{names.dut_netns, names.inside_if, names.outside_if});
-    std::vector<std::string> out;
-    out.reserve(argv.size());
-    for (const auto& arg : argv) out.push_back(values.expand(arg));
-    return out;
-  };
-  config.configuration.emplace_back("profile", profile.name);
-  if (!profile.file.empty()) config.configuration.emplace_back("profile.file", profile.file.string());
-  if (!profile.description.empty()) config.configuration.emplace_back("profile.description", profile.description);
-  return config;
 }
 
 void netns_emergency_cleanup() noexcept { netns::cleanup_registered(); }

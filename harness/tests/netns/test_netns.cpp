@@ -422,7 +422,7 @@ TEST(NetnsWire, Rfc4787SuiteAgainstEveryBundledLinuxNftProfile) {
   for (const auto& file : files) {
     SCOPED_TRACE(file.string());
     const DutProfile profile = load_profile(file);
-    NetnsDutConfig config = netns_config_from_profile(profile);
+    NetnsDutConfig config = to_netns_config(profile);  // as the CLI does
     const SuiteRun suite = run_rfc4787(config);
     expect_decided(suite);
     EXPECT_LT(suite.seconds, 60.0);

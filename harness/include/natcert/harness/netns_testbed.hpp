@@ -16,7 +16,7 @@
 // process is gone (a SIGKILLed run).
 //
 // Usage (CLI):
-//   NetnsDutConfig config = netns_config_from_profile(load_profile(path));   // or by hand:
+//   NetnsDutConfig config = to_netns_config(load_profile(path));   // dut_profile.hpp; or by hand:
 //   NetnsDutConfig config;                        // defaults: the addressing above
 //   config.label = "linux-nft-masquerade";
 //   config.setup = {{"nft", "add", "table", "ip", "nat"}, ...};   // run in the DUT namespace
@@ -156,14 +156,6 @@ class NetnsTestbed final : public Testbed {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-struct DutProfile;
-
-// The testbed configuration for a DUT profile of kind "netns" (docs/dut-profiles.md): its addressing
-// plan, declarations (external addresses, outside MTU) and commands, with `expand` substituting the
-// profile's placeholders ({dut_netns}, {inside_if}, {profile_dir}, ...) once the namespace exists.
-// Throws NetnsError for a profile of another kind.
-NetnsDutConfig netns_config_from_profile(const DutProfile& profile);
 
 // True when this process may create network namespaces (effective CAP_NET_ADMIN and CAP_SYS_ADMIN).
 bool netns_privileged();
