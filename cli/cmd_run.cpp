@@ -87,7 +87,6 @@ int run_command(const RunCommandOptions& options) {
   }();
   std::optional<reports::Expectations> expectations;
   if (!options.expect.empty()) expectations = reports::load_expectations(options.expect);
-  auto testbed = make_testbed(parse_dut(options.dut));
   const auto tests = select_tests(options.suites, options.tests);
   const std::filesystem::path out = options.out;
   {
@@ -98,6 +97,7 @@ int run_command(const RunCommandOptions& options) {
                        (error ? ": " + error.message() : std::string(" (a file is in the way)")));
     }
   }
+  auto testbed = make_testbed(parse_dut(options.dut), (out / "pcap").string());
   if (tests.empty()) std::fprintf(stderr, "natcert run: note: no test is registered; only the sanity probes run\n");
 
   harness::RunOptions run_options;

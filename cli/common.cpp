@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 
+#include "natcert/harness/dut_profile.hpp"
 #include "natcert/harness/inprocess_testbed.hpp"
+#include "natcert/harness/netns_testbed.hpp"
 #include "natcert/harness/version.hpp"
 #include "natcert/reference/config.hpp"
 #include "natcert/reports/reports.hpp"
@@ -53,14 +57,64 @@ std::string preset_names() {
   return join(names);
 }
 
-std::unique_ptr<harness::Testbed> make_testbed(const DutSpec& spec) {
+namespace {
+
+// A bundled profile name resolves to profiles/NAME.toml; anything else is taken as a path.
+std::optional<std::filesystem::path> find_profile(const std::string& name) {
+  const std::filesystem::path bundled = std::filesystem::path(NATCERT_PROFILE_DIR) / (name + ".toml");
+  if (name.find('/') == std::string::npos && std::filesystem::is_regular_file(bundled)) return bundled;
+  if (std::filesystem::is_regular_file(name)) return std::filesystem::path(name);
+  return std::nullopt;
+}
+
+std::unique_ptr<harness::Testbed> make_profile_testbed(const DutSpec& spec, const std::string& capture_directory) {
+  const std::string shown = reports::one_line(spec.text);
+  const auto path = find_profile(spec.text);
+  if (!path) {
+    throw UsageError("unknown DUT \"" + shown + "\": use reference:PRESET[,key=value...] (presets: " +
+                     preset_names() + "), a bundled profile (" + profile_names() + ") or a profile file");
+  }
+  harness::DutProfile profile;
+  try {
+    profile = harness::load_profile(*path);
+  } catch (const harness::ProfileError& e) {
+    throw UsageError(reports::one_line(e.what()));
+  }
+  if (profile.kind != harness::DutKind::netns) {
+    throw UsageError("--dut " + shown + ": profiles of kind \"" + std::string(harness::to_string(profile.kind)) +
+                     "\" are not supported by this natcert yet (only \"netns\")");
+  }
+  if (!harness::netns_privileged()) {
+    throw UsageError("--dut " + shown +
+                     " needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to build its network namespaces: run it as "
+                     "root, e.g. sudo natcert run --dut " + shown + " (natcert doctor checks the host)");
+  }
+  harness::NetnsDutConfig config = harness::to_netns_config(profile);
+  config.pcap_directory = capture_directory;
+  try {
+    return std::make_unique<harness::NetnsTestbed>(std::move(config));
+  } catch (const std::exception& e) {
+    // The message carries the failing command and its output: the one case where more than a line helps.
+    throw UsageError("--dut " + shown + ": the DUT could not be set up: " + e.what());
+  }
+}
+
+}  // namespace
+
+std::string profile_names() {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(NATCERT_PROFILE_DIR, error)) {
+    if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return join(names, ", ");
+}
+
+std::unique_ptr<harness::Testbed> make_testbed(const DutSpec& spec, const std::string& capture_directory) {
   const std::string shown = reports::one_line(spec.text);
   if (spec.text.empty()) throw UsageError("--dut is empty; use reference:PRESET[,key=value...]");
-  if (spec.kind != "reference") {
-    throw UsageError("unknown DUT \"" + shown +
-                     "\": this natcert drives only the in-process reference NAT, "
-                     "--dut reference:PRESET[,key=value...] (presets: " + preset_names() + ")");
-  }
+  if (spec.kind != "reference") return make_profile_testbed(spec, capture_directory);
   if (spec.argument.empty()) {
     throw UsageError("--dut \"" + shown + "\" names no preset; use e.g. reference:rfc-strict (presets: " +
                      preset_names() + ")");

@@ -48,17 +48,21 @@ std::string version_line();
 // CLI11 2.1 converts "-1" to a huge unsigned value; this validator accepts decimal digits only.
 const CLI::Validator& unsigned_integer();  // "natcert 0.1.0 (git 1a2b3c4d5e6f)"
 
-// --dut: "KIND:ARGUMENT" or a bare profile name. Only "reference:PRESET[,key=value...]" exists for
-// now; namespace/wire profiles ("linux-nft-masquerade") come later and plug in here.
+// --dut: "reference:PRESET[,key=value...]" (the in-process reference NAT), or a DUT profile: a bundled
+// name ("linux-nft-masquerade", from profiles/) or the path of a profile file (docs/dut-profiles.md).
 struct DutSpec {
   std::string text;      // as given
   std::string kind;      // "reference", or the bare name
   std::string argument;  // after the first ':' ("rfc-strict,udp.mapping=address-dependent")
 };
 DutSpec parse_dut(std::string_view text);
-// Throws UsageError (one line) for an unknown kind, a missing preset or a configuration make_config
-// rejects.
-std::unique_ptr<harness::Testbed> make_testbed(const DutSpec& spec);
+// Throws UsageError (one line) for an unknown DUT or profile, a malformed profile (file:line:column),
+// missing privileges, a configuration make_config rejects, or a DUT whose setup fails (with its output).
+// Wire testbeds write their per-side pcaps to `capture_directory`.
+std::unique_ptr<harness::Testbed> make_testbed(const DutSpec& spec, const std::string& capture_directory = {});
+// Bundled profile names ("linux-nft-masquerade, ...").
+std::string profile_names();
+Command add_doctor(CLI::App& root);
 // "rfc-strict, full-cone, ..."
 std::string preset_names();
 

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   std::vector<natcert::cli::Command> commands;
   try {
     commands = {natcert::cli::add_list(app), natcert::cli::add_run(app), natcert::cli::add_report(app),
-                natcert::cli::add_selftest(app)};
+                natcert::cli::add_selftest(app), natcert::cli::add_doctor(app)};
     for (auto& command : commands) command.app->footer(exit_codes_footer);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "natcert: internal error: %s\n", e.what());
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const auto& command : commands) known = known || command.app->check_name(argv[1]);
     if (!known) {
-      std::fprintf(stderr, "natcert: unknown subcommand \"%s\" (list, run, report, selftest; see natcert --help)\n",
+      std::fprintf(stderr, "natcert: unknown subcommand \"%s\" (list, run, report, selftest, doctor; see natcert --help)\n",
                    natcert::reports::one_line(argv[1]).c_str());
       return natcert::cli::exit_usage;
     }
