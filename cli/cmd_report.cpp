@@ -30,13 +30,7 @@ int diff_command(const ReportOptions& options) {
 }
 
 int render_command(const ReportOptions& options) {
-  const reports::Formats formats = [&] {
-    try {
-      return reports::parse_formats(options.format);
-    } catch (const reports::ReportError& e) {
-      throw UsageError(std::string("--format: ") + e.what());
-    }
-  }();
+  const reports::Formats formats = parse_format_option(options.format);
   std::optional<reports::Expectations> expectations;
   if (!options.expect.empty()) expectations = reports::load_expectations(options.expect);
   const auto run = reports::read_report(options.directory);

@@ -78,13 +78,7 @@ void warn_stale_expectations(const reports::ExpectationOutcome& outcome, const r
 
 int run_command(const RunCommandOptions& options) {
   // Validate everything before running anything.
-  const reports::Formats formats = [&] {
-    try {
-      return reports::parse_formats(options.format);
-    } catch (const reports::ReportError& e) {
-      throw UsageError(std::string("--format: ") + e.what());
-    }
-  }();
+  const reports::Formats formats = parse_format_option(options.format);
   std::optional<reports::Expectations> expectations;
   if (!options.expect.empty()) expectations = reports::load_expectations(options.expect);
   const auto tests = select_tests(options.suites, options.tests);

@@ -101,6 +101,14 @@ std::unique_ptr<harness::Testbed> make_profile_testbed(const DutSpec& spec, cons
 
 }  // namespace
 
+reports::Formats parse_format_option(const std::string& text) {
+  try {
+    return reports::parse_formats(text);
+  } catch (const reports::ReportError& e) {
+    throw UsageError(std::string("--format: ") + e.what());
+  }
+}
+
 std::string profile_names() {
   std::vector<std::string> names;
   std::error_code error;

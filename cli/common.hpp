@@ -17,6 +17,7 @@
 
 #include "natcert/harness/testbed.hpp"
 #include "natcert/harness/testcase.hpp"
+#include "natcert/reports/reports.hpp"
 
 namespace natcert::cli {
 
@@ -60,6 +61,8 @@ DutSpec parse_dut(std::string_view text);
 // missing privileges, a configuration make_config rejects, or a DUT whose setup fails (with its output).
 // Wire testbeds write their per-side pcaps to `capture_directory`.
 std::unique_ptr<harness::Testbed> make_testbed(const DutSpec& spec, const std::string& capture_directory = {});
+// --format: "json,junit,html,pcap"; UsageError on anything else.
+reports::Formats parse_format_option(const std::string& text);
 // Bundled profile names ("linux-nft-masquerade, ...").
 std::string profile_names();
 Command add_doctor(CLI::App& root);
