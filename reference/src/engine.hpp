@@ -120,7 +120,7 @@ class ReferenceNat::Impl {
   detail::PortAllocator& allocator(Ipv4Address external, Protocol cls);
 
   // ---- UDP and TCP (nat.cpp)
-  void outbound_transport(const PacketView& view, Output& out, bool* hairpin);
+  void outbound_transport(const PacketView& view, Output& out);
   void inbound_transport(const PacketView& view, Output& out, bool hairpin_pass);
   bool tcp_outbound_allowed(std::uint32_t session, const TcpView& tcp, bool new_session);
   bool tcp_inbound_allowed(std::uint32_t session, const TcpView& tcp);
@@ -131,10 +131,10 @@ class ReferenceNat::Impl {
                   Endpoint remote);
 
   // ---- ICMP (nat_icmp.cpp)
-  void outbound_icmp_query(const PacketView& view, Output& out, bool* hairpin);
+  void outbound_icmp_query(const PacketView& view, Output& out);
   void inbound_icmp_query(const PacketView& view, Output& out);
   void inbound_icmp_error(const PacketView& view, Output& out, bool hairpin_pass);
-  void outbound_icmp_error(const PacketView& view, Output& out, bool* hairpin);
+  void outbound_icmp_error(const PacketView& view, Output& out);
   void inbound_icmp_other(const PacketView& view, Output& out);
   bool may_generate_icmp_about(const PacketView& trigger);
   // Builds an ICMP error about `trigger` from `source` to the trigger's source, emitted to `to`.

@@ -280,26 +280,25 @@ void ReferenceNat::Impl::process_parsed(const PacketView& view, Side side, Outpu
   }
   if (ip.is_fragment() && handle_fragment(view, side, out)) return;
 
-  bool hairpin = false;
   switch (view.kind) {
     case TransportKind::udp:
     case TransportKind::tcp:
       if (side == Side::inside) {
-        outbound_transport(view, out, &hairpin);
+        outbound_transport(view, out);
       } else {
         inbound_transport(view, out, hairpin_pass);
       }
       break;
     case TransportKind::icmp_query:
       if (side == Side::inside) {
-        outbound_icmp_query(view, out, &hairpin);
+        outbound_icmp_query(view, out);
       } else {
         inbound_icmp_query(view, out);
       }
       break;
     case TransportKind::icmp_error:
       if (side == Side::inside) {
-        outbound_icmp_error(view, out, &hairpin);
+        outbound_icmp_error(view, out);
       } else {
         inbound_icmp_error(view, out, hairpin_pass);
       }
@@ -318,7 +317,6 @@ void ReferenceNat::Impl::process_parsed(const PacketView& view, Side side, Outpu
                    : DropReason::unsupported_protocol);
       break;
   }
-  (void)hairpin;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -669,7 +667,7 @@ bool ReferenceNat::Impl::decrement_ttl(std::vector<std::uint8_t>& packet) {
   return true;
 }
 
-void ReferenceNat::Impl::outbound_transport(const PacketView& view, Output& out, bool* hairpin) {
+void ReferenceNat::Impl::outbound_transport(const PacketView& view, Output& out) {
   const Protocol protocol = protocol_of(view);
   const Endpoint internal = source_of(view);
   const Endpoint remote = destination_of(view);
@@ -752,7 +750,6 @@ void ReferenceNat::Impl::outbound_transport(const PacketView& view, Output& out,
   }
 
   // Hairpinning (RFC 4787 §6): the translated packet re-enters as if it came from outside.
-  *hairpin = true;
   std::vector<std::uint8_t> once_translated = std::move(packet);
   out.discard_last();
   const ParseResult again = parse_packet(once_translated, ParseOptions{});

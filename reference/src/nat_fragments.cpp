@@ -261,7 +261,6 @@ void ReferenceNat::Impl::emit_outside(std::vector<std::uint8_t>& packet, EmitKin
     slot = std::move(piece);
     ++stats_.packets_out;
   }
-  (void)kind;
 }
 
 void ReferenceNat::Impl::expire_fragments(TimePoint now) {

@@ -171,7 +171,7 @@ bool quoted_transport_checksum_ok(const PacketView& view, const QuotedFlow& flow
 // ---------------------------------------------------------------------------------------------------
 // Queries
 
-void ReferenceNat::Impl::outbound_icmp_query(const PacketView& view, Output& out, bool* hairpin) {
+void ReferenceNat::Impl::outbound_icmp_query(const PacketView& view, Output& out) {
   const IcmpView& icmp = view.icmp;
   const std::uint8_t type = icmp.type();
   if (!config_.icmp_behavior.pass_queries) {
@@ -191,7 +191,6 @@ void ReferenceNat::Impl::outbound_icmp_query(const PacketView& view, Output& out
     out.drop(DropReason::not_for_nat);  // NAPT: no hairpinning of query sessions (RFC 5508 REQ-7)
     return;
   }
-  (void)hairpin;
   const Endpoint internal{view.ip.source(), icmp.identifier()};
   const Endpoint remote{view.ip.destination(), 0};
   const std::uint32_t mapping_id = obtain_mapping(Protocol::icmp, internal, remote);
@@ -324,13 +323,12 @@ void ReferenceNat::Impl::inbound_icmp_error(const PacketView& view, Output& out,
   }
 
   const Endpoint internal = mappings_[mapping_id].internal;
-  const Endpoint restored{internal.address, flow->protocol == Protocol::icmp ? internal.port : internal.port};
   std::vector<std::uint8_t>& packet =
       begin_emit(out, Side::inside, hairpin_pass ? EmitKind::hairpinned : EmitKind::translated, view.ip.bytes);
   if (!hairpin_pass) decrement_ttl(packet);
   const std::size_t icmp_offset = view.transport_offset;
   if (policy.restore_embedded_headers) {
-    rewrite_quoted_endpoint(packet, icmp_offset, *flow, true, restored, policy.embedded_checksum);
+    rewrite_quoted_endpoint(packet, icmp_offset, *flow, true, internal, policy.embedded_checksum);
     if (policy.embedded_checksum == EmbeddedChecksumUpdate::recompute_over_icmp_body) {
       recompute_quoted_checksum_over_body(packet, icmp_offset, *flow);
     }
@@ -350,7 +348,7 @@ void ReferenceNat::Impl::inbound_icmp_error(const PacketView& view, Output& out,
   if (policy.errors_destroy_mappings) remove_mapping(mapping_id);  // violates RFC 4787 REQ-12, RFC 5382 REQ-10
 }
 
-void ReferenceNat::Impl::outbound_icmp_error(const PacketView& view, Output& out, bool* hairpin) {
+void ReferenceNat::Impl::outbound_icmp_error(const PacketView& view, Output& out) {
   const IcmpBehavior& policy = config_.icmp_behavior;
   const std::uint8_t type = view.icmp.type();
   if (!policy.translate_outbound_errors) {
@@ -414,7 +412,6 @@ void ReferenceNat::Impl::outbound_icmp_error(const PacketView& view, Output& out
     return;
   }
   // Hairpinned error (RFC 5508 REQ-7): the translated error re-enters from outside.
-  *hairpin = true;
   std::vector<std::uint8_t> once_translated = std::move(packet);
   out.discard_last();
   const ParseResult again = parse_packet(once_translated, ParseOptions{});

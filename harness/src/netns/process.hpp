@@ -1,5 +1,5 @@
-// Running external commands (ip, nft, conntrack, sysctl) with fork/exec, a timeout and captured
-// output. Never goes through a shell.
+// Running external commands (ip, nft, conntrack, sysctl) for the namespace testbed: a thin shape over
+// the harness command runner (command.hpp). Never goes through a shell.
 #pragma once
 
 #include <chrono>
