@@ -176,11 +176,9 @@ class ReferenceNat::Impl {
   std::unordered_map<Ipv4Address, std::pair<Ipv4Address, std::uint32_t>> paired_pool_;  // host -> (ext, refs)
   std::unordered_map<Ipv4Address, std::uint32_t> mappings_per_host_;
   std::size_t next_pool_index_ = 0;
-  std::size_t live_mappings_ = 0;
   std::size_t live_sessions_ = 0;
   std::deque<detail::HeldSyn> held_syns_;
   std::map<detail::FragmentKey, detail::FragmentFlow> fragments_;
-  std::vector<std::vector<std::uint8_t>> reassembly_scratch_;
   double icmp_tokens_ = 0;
   TimePoint icmp_tokens_at_{};
 };

@@ -138,6 +138,7 @@ using namespace detail;
 // Construction and public API
 
 ReferenceNat::Impl::Impl(NatConfig config) : config_(std::move(config)), rng_(config_.seed) {
+  icmp_tokens_ = config_.icmp_behavior.generated_per_second;  // RFC 1812 §4.3.2.8 bucket starts full
   mappings_.reserve(1024);
   sessions_.reserve(1024);
 }
@@ -156,10 +157,11 @@ void ReferenceNat::Impl::reset() {
   paired_pool_.clear();
   mappings_per_host_.clear();
   next_pool_index_ = 0;
-  live_mappings_ = live_sessions_ = 0;
+  live_sessions_ = 0;
   held_syns_.clear();
   fragments_.clear();
-  icmp_tokens_ = 0;
+  icmp_tokens_ = config_.icmp_behavior.generated_per_second;
+  icmp_tokens_at_ = now_;
 }
 
 ReferenceNat::ReferenceNat(NatConfig config) {
@@ -488,7 +490,6 @@ std::uint32_t ReferenceNat::Impl::obtain_mapping(Protocol protocol, Endpoint int
   reverse_index_.insert(mix_hash(pack(mapping.external), std::uint64_t(cls)), id);
   if (config_.pooling == Pooling::paired && pool.size() > 1) ++paired_pool_[internal.address].second;
   ++mappings_per_host_[internal.address];
-  ++live_mappings_;
   ++stats_.mappings_created;
   return id;
 }
@@ -588,7 +589,6 @@ void ReferenceNat::Impl::remove_mapping(std::uint32_t id) {
   }
   mapping.in_use = false;
   free_mappings_.push_back(id);
-  --live_mappings_;
 }
 
 Duration ReferenceNat::Impl::session_timeout(const SessionRecord& session) const {

@@ -443,7 +443,6 @@ bool ReferenceNat::Impl::may_generate_icmp_about(const PacketView& trigger) {
   if (rate == 0) return true;
   const double elapsed = std::chrono::duration<double>(now_ - icmp_tokens_at_).count();
   icmp_tokens_ = std::min<double>(rate, icmp_tokens_ + elapsed * rate);
-  if (icmp_tokens_at_ == TimePoint{} && stats_.icmp_generated == 0) icmp_tokens_ = rate;
   icmp_tokens_at_ = now_;
   if (icmp_tokens_ < 1.0) return false;
   icmp_tokens_ -= 1.0;
