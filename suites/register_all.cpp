@@ -2,6 +2,9 @@
 
 namespace natcert::suites {
 
-void register_all(harness::Registry& registry) { register_rfc4787(registry); }
+void register_all(harness::Registry& registry) {
+  register_rfc4787(registry);
+  register_rfc5382(registry);
+}
 
 }  // namespace natcert::suites
