@@ -76,19 +76,14 @@ bool static_mac(Ipv4Address destination, MacAddress& mac) {
 struct Port {
   Side side = Side::inside;
   InterfaceInfo interface;
-  FileDescriptor socket;
+  PacketSocket socket;
   std::vector<Ipv4Address> own_addresses;  // answered in ARP
   Subnet link;
   Ipv4Address gateway = 0;
   ArpCache arp;
   PendingResolutions pending;
 
-  std::size_t frame_capacity = 0;  // bytes per batch slot (MTU + Ethernet header + slack)
-  std::vector<std::uint8_t> rx_storage;
-  std::array<mmsghdr, kBatch> rx_messages{};
-  std::array<iovec, kBatch> rx_vectors{};
-  static constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(tpacket_auxdata));
-  std::array<std::array<std::uint8_t, kControlSize>, kBatch> rx_control{};
+  std::size_t frame_capacity = 0;  // bytes per send slot (MTU + Ethernet header + slack)
   std::vector<std::uint8_t> tx_storage;
   std::array<mmsghdr, kBatch> tx_messages{};
   std::array<iovec, kBatch> tx_vectors{};
@@ -96,14 +91,8 @@ struct Port {
 
   void allocate_batches() {
     frame_capacity = std::max<std::size_t>(interface.mtu, 1500) + kEthernetHeaderSize + 4 + 64;
-    rx_storage.assign(frame_capacity * kBatch, 0);
     tx_storage.assign(frame_capacity * kBatch, 0);
     for (std::size_t i = 0; i < kBatch; ++i) {
-      rx_vectors[i] = iovec{rx_storage.data() + i * frame_capacity, frame_capacity};
-      rx_messages[i].msg_hdr = msghdr{};
-      rx_messages[i].msg_hdr.msg_iov = &rx_vectors[i];
-      rx_messages[i].msg_hdr.msg_iovlen = 1;
-      rx_messages[i].msg_hdr.msg_control = rx_control[i].data();
       tx_vectors[i] = iovec{tx_storage.data() + i * frame_capacity, 0};
       tx_messages[i].msg_hdr = msghdr{};
       tx_messages[i].msg_hdr.msg_iov = &tx_vectors[i];
@@ -130,6 +119,9 @@ struct Prepared {
 class Daemon::Impl {
  public:
   explicit Impl(Prepared prepared);
+  ~Impl() {
+    if (!ingress_table_.empty()) remove_ingress_drop(ingress_table_);
+  }
 
   void run();
   void stop() {
@@ -177,6 +169,7 @@ class Daemon::Impl {
   Port inside_;
   Port outside_;
   FileDescriptor wakeup_;
+  std::string ingress_table_;  // the nftables table dropping kernel ingress, if installed
   ReferenceNat nat_;
   Output out_;
   DaemonStats counters_;  // the loop's own, published under mutex_
@@ -268,6 +261,16 @@ Daemon::Impl::Impl(Prepared prepared)
 
   inside_.socket = open_packet_socket(inside_.interface, "--inside-if");
   outside_.socket = open_packet_socket(outside_.interface, "--outside-if");
+  if (config_.drop_kernel_ingress) {
+    static std::atomic<unsigned> tables{0};
+    const std::string table = "natcert_refnat_" + std::to_string(::getpid()) + "_" + std::to_string(++tables);
+    if (install_ingress_drop(table, {inside_.interface.name, outside_.interface.name})) {
+      ingress_table_ = table;
+      adjustments_ += ", kernel ingress dropped (nft table netdev " + table + ")";
+    } else {
+      adjustments_ += ", kernel ingress NOT dropped (nft missing or refused: the kernel also handles every frame)";
+    }
+  }
   wakeup_ = FileDescriptor(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (wakeup_.get() < 0) throw DaemonError(std::string("eventfd: ") + std::strerror(errno));
   inside_.allocate_batches();
@@ -297,7 +300,7 @@ void Daemon::Impl::run() {
   bool busy = false;
   while (!stop_.load(std::memory_order_relaxed)) {
     if (!busy) {
-      pollfd fds[3] = {{inside_.socket.get(), POLLIN, 0}, {outside_.socket.get(), POLLIN, 0}, {wakeup_.get(), POLLIN, 0}};
+      pollfd fds[3] = {{inside_.socket.fd.get(), POLLIN, 0}, {outside_.socket.fd.get(), POLLIN, 0}, {wakeup_.get(), POLLIN, 0}};
       const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - monotonic_now()).count();
       const int ready = ::poll(fds, 3, static_cast<int>(std::clamp<long long>(wait + 1, 0, 100)));
       if (ready < 0 && errno != EINTR) throw DaemonError(std::string("poll: ") + std::strerror(errno));
@@ -364,38 +367,26 @@ DaemonStats Daemon::Impl::stats() {
 }
 
 std::size_t Daemon::Impl::receive_batch(Port& port, TimePoint now) {
-  for (auto& message : port.rx_messages) {
-    message.msg_hdr.msg_flags = 0;
-    message.msg_hdr.msg_controllen = Port::kControlSize;
-  }
-  const int received = ::recvmmsg(port.socket.get(), port.rx_messages.data(), kBatch, MSG_DONTWAIT, nullptr);
-  if (received < 0) {
-    if (errno == EAGAIN || errno == EINTR || errno == ENETDOWN || errno == ENXIO) return 0;
-    throw DaemonError(port.interface.name + ": receive failed: " + std::strerror(errno));
+  std::size_t received = 0;
+  RxRing::Frame frame;
+  while (received < kBatch && port.socket.ring.next(frame)) {
+    ++received;
+    if (frame.truncated) {
+      ++counters_.truncated_frames;  // larger than a slot: a GSO/GRO aggregate from the peer
+    } else if (frame.vlan_stripped) {
+      ++counters_.ignored_frames;
+    } else {
+      handle_frame(port, frame.data, frame.length, frame.checksum_not_ready, now);
+    }
+    port.socket.ring.release();
   }
   auto& frames_in = port.side == Side::inside ? counters_.frames_in_inside : counters_.frames_in_outside;
-  frames_in += static_cast<std::uint64_t>(received);
-  for (int i = 0; i < received; ++i) {
-    auto& message = port.rx_messages[static_cast<std::size_t>(i)];
-    if ((message.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
-      ++counters_.truncated_frames;  // larger than the MTU: a GSO/GRO aggregate from the peer
-      continue;
-    }
-    bool checksum_not_ready = false;
-    for (cmsghdr* control = CMSG_FIRSTHDR(&message.msg_hdr); control != nullptr;
-         control = CMSG_NXTHDR(&message.msg_hdr, control)) {
-      if (control->cmsg_level == SOL_PACKET && control->cmsg_type == PACKET_AUXDATA) {
-        tpacket_auxdata aux;
-        std::memcpy(&aux, CMSG_DATA(control), sizeof aux);
-        checksum_not_ready = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
-      }
-    }
-    handle_frame(port, port.rx_storage.data() + static_cast<std::size_t>(i) * port.frame_capacity, message.msg_len,
-                 checksum_not_ready, now);
+  frames_in += received;
+  if (received > 0) {
+    flush(inside_);
+    flush(outside_);
   }
-  flush(inside_);
-  flush(outside_);
-  return static_cast<std::size_t>(received);
+  return received;
 }
 
 void Daemon::Impl::handle_frame(Port& port, std::uint8_t* frame, std::size_t length, bool checksum_not_ready,
@@ -496,7 +487,7 @@ void Daemon::Impl::flush(Port& port) {
   std::size_t sent = 0;
   int stalls = 0;
   while (sent < port.tx_count) {
-    const int result = ::sendmmsg(port.socket.get(), port.tx_messages.data() + sent,
+    const int result = ::sendmmsg(port.socket.fd.get(), port.tx_messages.data() + sent,
                                   static_cast<unsigned>(port.tx_count - sent), MSG_DONTWAIT);
     if (result > 0) {
       sent += static_cast<std::size_t>(result);
@@ -505,7 +496,7 @@ void Daemon::Impl::flush(Port& port) {
     if (result < 0 && (errno == EAGAIN || errno == ENOBUFS) && stalls < 3) {
       // The socket's send buffer is full: give the device a moment, then drop what is left.
       ++stalls;
-      pollfd writable{port.socket.get(), POLLOUT, 0};
+      pollfd writable{port.socket.fd.get(), POLLOUT, 0};
       ::poll(&writable, 1, 2);
       continue;
     }

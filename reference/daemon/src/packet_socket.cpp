@@ -6,10 +6,15 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <cstring>
 
 #include "natcert/reference/daemon.hpp"
@@ -17,6 +22,8 @@
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
+
+extern char** environ;
 
 namespace natcert::ref::daemon {
 
@@ -65,7 +72,7 @@ InterfaceInfo query_interface(const std::string& name, const std::string& option
   return info;
 }
 
-FileDescriptor open_packet_socket(const InterfaceInfo& interface, const std::string& option) {
+PacketSocket open_packet_socket(const InterfaceInfo& interface, const std::string& option) {
   // Protocol 0 receives nothing until bind() names the protocol and the interface, so no frame of
   // another interface is ever queued on this socket.
   FileDescriptor fd(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -80,15 +87,10 @@ FileDescriptor open_packet_socket(const InterfaceInfo& interface, const std::str
   if (::setsockopt(fd.get(), SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0) {
     fail(option, interface.name, "PACKET_QDISC_BYPASS: " + errno_text(errno));
   }
-  // Tells which received frames the local kernel left with an offloaded (partial) checksum.
-  if (::setsockopt(fd.get(), SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) != 0) {
-    fail(option, interface.name, "PACKET_AUXDATA: " + errno_text(errno));
-  }
-  // Room for bursts: about 2 ms of traffic at 1 Mpps. FORCE needs CAP_NET_ADMIN; the plain one is capped.
+  RxRing ring;
+  ring.attach(fd.get(), interface.mtu, option + " " + interface.name);
+  // Room for send bursts. FORCE needs CAP_NET_ADMIN; the plain one is capped by wmem_max.
   const int buffer = 4 * 1024 * 1024;
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer) != 0) {
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
-  }
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &buffer, sizeof buffer) != 0) {
     ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
   }
@@ -99,7 +101,111 @@ FileDescriptor open_packet_socket(const InterfaceInfo& interface, const std::str
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     fail(option, interface.name, "cannot bind a packet socket: " + errno_text(errno));
   }
-  return fd;
+  return PacketSocket{std::move(fd), std::move(ring)};
+}
+
+namespace {
+
+// Runs `nft <script>` with no output; true when it exits 0.
+bool run_nft(const std::string& script) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (int fd = 0; fd <= 2; ++fd) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  std::string program = "nft";
+  std::string argument = script;
+  char* argv[] = {program.data(), argument.data(), nullptr};
+  pid_t child = 0;
+  const int spawned = ::posix_spawnp(&child, "nft", &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return false;
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+
+bool install_ingress_drop(const std::string& table, const std::vector<std::string>& interfaces) {
+  std::string script = "add table netdev " + table + "; ";
+  for (std::size_t i = 0; i < interfaces.size(); ++i) {
+    script += "add chain netdev " + table + " in" + std::to_string(i) + " { type filter hook ingress device \"" +
+              interfaces[i] + "\" priority 0; policy drop; }; ";
+  }
+  if (run_nft(script)) return true;
+  run_nft("delete table netdev " + table);  // a half-made table
+  return false;
+}
+
+void remove_ingress_drop(const std::string& table) { run_nft("delete table netdev " + table); }
+
+RxRing::~RxRing() {
+  if (map_ != nullptr) ::munmap(map_, map_size_);
+}
+
+RxRing::RxRing(RxRing&& other) noexcept
+    : map_(other.map_), map_size_(other.map_size_), frame_size_(other.frame_size_),
+      frame_count_(other.frame_count_), current_(other.current_) {
+  other.map_ = nullptr;
+}
+
+RxRing& RxRing::operator=(RxRing&& other) noexcept {
+  if (this != &other) {
+    if (map_ != nullptr) ::munmap(map_, map_size_);
+    map_ = other.map_;
+    map_size_ = other.map_size_;
+    frame_size_ = other.frame_size_;
+    frame_count_ = other.frame_count_;
+    current_ = other.current_;
+    other.map_ = nullptr;
+  }
+  return *this;
+}
+
+void RxRing::attach(int fd, unsigned mtu, const std::string& where) {
+  const int version = TPACKET_V2;
+  if (::setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) != 0) {
+    throw DaemonError(where + ": TPACKET_V2: " + errno_text(errno));
+  }
+  // A slot holds the tpacket2 header and sockaddr_ll (80 bytes with alignment), the frame, a VLAN tag.
+  frame_size_ = 2048;
+  while (frame_size_ < 80 + std::size_t{mtu} + kEthernetHeaderSize + 4 + 32) frame_size_ *= 2;
+  const std::size_t block_size = std::max<std::size_t>(frame_size_, 64 * 1024);
+  const std::size_t total = std::max<std::size_t>(4 * 1024 * 1024, block_size * 4);
+  tpacket_req request{};
+  request.tp_block_size = static_cast<unsigned>(block_size);
+  request.tp_block_nr = static_cast<unsigned>(total / block_size);
+  request.tp_frame_size = static_cast<unsigned>(frame_size_);
+  request.tp_frame_nr = static_cast<unsigned>(total / frame_size_);
+  if (::setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &request, sizeof request) != 0) {
+    throw DaemonError(where + ": PACKET_RX_RING: " + errno_text(errno));
+  }
+  map_size_ = total;
+  void* map = ::mmap(nullptr, map_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd, 0);
+  if (map == MAP_FAILED) map = ::mmap(nullptr, map_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) throw DaemonError(where + ": mmap of the receive ring: " + errno_text(errno));
+  map_ = static_cast<std::uint8_t*>(map);
+  frame_count_ = request.tp_frame_nr;
+  current_ = 0;
+}
+
+bool RxRing::next(Frame& frame) {
+  auto* header = reinterpret_cast<tpacket2_hdr*>(map_ + current_ * frame_size_);
+  const auto status = __atomic_load_n(&header->tp_status, __ATOMIC_ACQUIRE);
+  if ((status & TP_STATUS_USER) == 0) return false;
+  frame.data = reinterpret_cast<std::uint8_t*>(header) + header->tp_mac;
+  frame.length = header->tp_snaplen;
+  frame.truncated = header->tp_snaplen < header->tp_len;
+  frame.checksum_not_ready = (status & TP_STATUS_CSUMNOTREADY) != 0;
+  frame.vlan_stripped = (status & TP_STATUS_VLAN_VALID) != 0;
+  return true;
+}
+
+void RxRing::release() {
+  auto* header = reinterpret_cast<tpacket2_hdr*>(map_ + current_ * frame_size_);
+  __atomic_store_n(&header->tp_status, static_cast<decltype(header->tp_status)>(TP_STATUS_KERNEL), __ATOMIC_RELEASE);
+  current_ = current_ + 1 == frame_count_ ? 0 : current_ + 1;
 }
 
 }  // namespace natcert::ref::daemon

@@ -126,6 +126,8 @@ TEST(RefnatDaemon, TranslatesUdpBetweenTwoKernelHosts) {
   ThreeNamespaces net;
   DaemonThread refnat(net.dut, config_for_three_namespaces());
   EXPECT_NE(refnat.daemon().startup_line().find("rin0"), std::string::npos);
+  EXPECT_NE(refnat.daemon().startup_line().find("kernel ingress dropped"), std::string::npos)
+      << refnat.daemon().startup_line();
 
   // The outside host echoes one datagram and reports whom it came from.
   std::promise<std::string> seen_source;

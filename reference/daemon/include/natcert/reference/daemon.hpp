@@ -36,6 +36,9 @@ struct DaemonConfig {
   // pool, inside address and inside prefix unless the spec sets external-addresses, inside-address or
   // inside-prefix itself; fragments.outside-mtu is clamped to the outside interface's MTU.
   std::string nat_spec = "rfc-strict";
+  // Drop every frame at the interfaces' ingress hook once the daemon's sockets have seen it (an
+  // nftables netdev table, removed on exit), so the kernel spends nothing on the daemon's traffic.
+  bool drop_kernel_ingress = true;
 };
 
 struct DaemonStats {
