@@ -16,6 +16,7 @@ using Json = nlohmann::ordered_json;
 struct ListOptions {
   std::vector<std::string> suites;
   std::vector<std::string> tests;
+  std::vector<std::string> skip;
   bool json = false;
   bool presets = false;
 };
@@ -74,8 +75,9 @@ int list_presets(bool json) {
 
 int run_list(const ListOptions& options) {
   if (options.presets) return list_presets(options.json);
-  const bool filtered = !options.suites.empty() || !options.tests.empty();
-  const auto tests = select_tests(options.suites, options.tests);
+  const bool filtered = !options.suites.empty() || !options.tests.empty() || !options.skip.empty();
+  auto tests = select_tests(options.suites, options.tests);
+  skip_tests(tests, options.skip);
   if (options.json) {
     Json out = Json::object();
     out["schema"] = "natcert-list";
@@ -118,6 +120,8 @@ Command add_list(CLI::App& root) {
   app->add_option("--suite", options->suites, "Only tests of this suite (repeatable), e.g. rfc4787");
   app->add_option("--test", options->tests,
                   "Only tests whose id or requirement id matches one of these comma-separated globs");
+  app->add_option("--skip", options->skip,
+                  "Leave out tests whose id or requirement id matches one of these comma-separated globs");
   app->add_flag("--json", options->json, "Print JSON (schema natcert-list: id, suite, title, requirements, "
                                           "procedure, mutants, ...)");
   app->add_flag("--presets", options->presets, "List the reference DUT presets usable as --dut reference:PRESET");

@@ -33,7 +33,8 @@ int render_command(const ReportOptions& options) {
   const reports::Formats formats = parse_format_option(options.format);
   std::optional<reports::Expectations> expectations;
   if (!options.expect.empty()) expectations = reports::load_expectations(options.expect);
-  const auto run = reports::read_report(options.directory);
+  std::optional<reports::Differential> differential;
+  const auto run = reports::read_report(options.directory, &differential);
 
   std::filesystem::path out = options.out;
   if (out.empty()) {
@@ -43,7 +44,7 @@ int render_command(const ReportOptions& options) {
               : std::filesystem::path(options.directory).parent_path();
     if (out.empty()) out = ".";
   }
-  const auto written = reports::write_report(run, out, formats, reports::JunitOptions{options.strict});
+  const auto written = reports::write_report(run, out, formats, reports::JunitOptions{options.strict}, differential);
   std::size_t pcaps = 0;
   for (const auto& path : written) {
     if (path.extension() == ".pcap") {

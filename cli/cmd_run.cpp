@@ -5,6 +5,7 @@
 
 #include "common.hpp"
 #include "natcert/harness/runner.hpp"
+#include "natcert/reference/config.hpp"
 #include "natcert/reports/reports.hpp"
 
 namespace natcert::cli {
@@ -20,6 +21,8 @@ struct RunCommandOptions {
   std::string format = "json,junit,html,pcap";
   std::size_t jobs = 0;
   std::string expect;
+  std::vector<std::string> skip;
+  std::string against;
   bool no_sanity = false;
   bool quiet = false;
 };
@@ -76,12 +79,99 @@ void warn_stale_expectations(const reports::ExpectationOutcome& outcome, const r
   }
 }
 
+// --against: only the in-process reference, checked before the DUT is set up or run.
+std::unique_ptr<harness::Testbed> make_reference_testbed(const std::string& text, const std::filesystem::path& pcaps) {
+  const DutSpec spec = parse_dut(text);
+  const std::string shown = reports::one_line(text);
+  if (spec.kind != "reference" || spec.argument.empty()) {
+    throw UsageError("--against \"" + shown + "\": expected reference:PRESET[,key=value...] (presets: " +
+                     preset_names() + ")");
+  }
+  ref::NatConfig config;
+  std::string error;
+  if (!ref::make_config(spec.argument, config, error)) {
+    throw UsageError("--against \"" + shown + "\": " + reports::one_line(error));
+  }
+  return make_testbed(spec, pcaps.string());
+}
+
+harness::RunResult run_tests(harness::Testbed& testbed, const std::vector<const harness::TestCase*>& tests,
+                             const RunCommandOptions& options) {
+  harness::RunOptions run_options;
+  run_options.seed = options.seed;
+  run_options.jobs = options.jobs;
+  run_options.sanity_probes = !options.no_sanity;
+  if (!options.quiet) {
+    std::fprintf(stderr, "natcert run: %zu test(s) on %s, seed %llu\n", tests.size(),
+                 reports::one_line(testbed.describe()).c_str(), static_cast<unsigned long long>(options.seed));
+  }
+  ProgressPrinter progress(tests.size(), options.quiet);  // its heartbeat stops with the run
+  run_options.on_progress = [&progress](const harness::Progress& p) {
+    if (p.result) progress.finished(p.done, p.result->id, harness::to_string(p.result->verdict), p.result->wall);
+  };
+  return harness::run(testbed, tests, run_options);
+}
+
+std::string report_location(const std::filesystem::path& directory, const reports::Formats& formats) {
+  return formats.html ? (directory / "report.html").string()
+         : formats.json ? (directory / "report.json").string()
+                        : directory.string();
+}
+
+// The question asked is "does the DUT behave like this reference?": departures on stderr, one line
+// each, and the exit code says so (0 agrees, 1 departs, 3 incomplete).
+int report_differential(const harness::RunResult& dut, const harness::RunResult& reference,
+                        const reports::Differential& differential, const std::filesystem::path& out,
+                        const reports::Formats& formats) {
+  std::fprintf(stderr, "natcert run: DUT: %s in %s; report: %s\n", tally_text(dut).c_str(),
+               harness::format_duration(dut.wall).c_str(), report_location(out, formats).c_str());
+  std::fprintf(stderr, "natcert run: %s: %s in %s; report: %s\n", reports::one_line(differential.against).c_str(),
+               tally_text(reference).c_str(), harness::format_duration(reference.wall).c_str(),
+               report_location(out / differential.reference_report, formats).c_str());
+  for (const auto& item : differential.not_compared) {
+    if (item.incomplete) {
+      std::fprintf(stderr, "  not compared: %s: %s\n", reports::one_line(item.test_id).c_str(),
+                   reports::one_line(item.reason).c_str());
+    }
+  }
+  if (dut.sanity_begin && dut.sanity_begin->verdict != harness::Verdict::pass &&
+      dut.sanity_begin->verdict != harness::Verdict::info) {
+    std::fprintf(stderr, "  incomplete: the DUT's sanity probe at the start failed: %s\n",
+                 reports::one_line(dut.sanity_begin->reason).c_str());
+  }
+  for (const auto& departure : differential.tests) {
+    std::fprintf(stderr, "  departs: %s\n", reports::format_departure(departure).c_str());
+  }
+  for (const auto& departure : differential.profile) {
+    std::fprintf(stderr, "  departs: %s\n", reports::format_departure(departure).c_str());
+  }
+  const int code = differential.exit_code();
+  const char* verdict = differential.incomplete ? "incomplete comparison"
+                        : differential.departs() ? "the DUT departs"
+                                                 : "the DUT agrees";
+  std::fprintf(stderr,
+               "natcert run: against %s: %s: %zu test(s) and %zu behaviour fact(s) depart, %zu test(s) and %zu "
+               "fact(s) agree, %zu test(s) not compared; exit %d\n",
+               reports::one_line(differential.against).c_str(), verdict, differential.tests.size(),
+               differential.profile.size(), differential.agreeing_tests, differential.agreeing_facts,
+               differential.not_compared.size(), code);
+  return code;
+}
+
 int run_command(const RunCommandOptions& options) {
   // Validate everything before running anything.
   const reports::Formats formats = parse_format_option(options.format);
+  if (!options.expect.empty() && !options.against.empty()) {
+    throw UsageError("--expect and --against answer different questions (expected verdicts, agreement with a "
+                     "reference): give one of them");
+  }
   std::optional<reports::Expectations> expectations;
   if (!options.expect.empty()) expectations = reports::load_expectations(options.expect);
-  const auto tests = select_tests(options.suites, options.tests);
+  auto tests = select_tests(options.suites, options.tests);
+  if (!options.skip.empty()) {
+    skip_tests(tests, options.skip);
+    if (tests.empty()) throw UsageError("--skip leaves no test to run");
+  }
   const std::filesystem::path out = options.out;
   {
     std::error_code error;
@@ -91,31 +181,26 @@ int run_command(const RunCommandOptions& options) {
                        (error ? ": " + error.message() : std::string(" (a file is in the way)")));
     }
   }
+  const std::filesystem::path against_out = out / "against";
+  std::unique_ptr<harness::Testbed> reference;
+  if (!options.against.empty()) reference = make_reference_testbed(options.against, against_out / "pcap");
   auto testbed = make_testbed(parse_dut(options.dut), (out / "pcap").string());
   if (tests.empty()) std::fprintf(stderr, "natcert run: note: no test is registered; only the sanity probes run\n");
 
-  harness::RunOptions run_options;
-  run_options.seed = options.seed;
-  run_options.jobs = options.jobs;
-  run_options.sanity_probes = !options.no_sanity;
-  if (!options.quiet) {
-    std::fprintf(stderr, "natcert run: %zu test(s) on %s, seed %llu\n", tests.size(),
-                 reports::one_line(testbed->describe()).c_str(), static_cast<unsigned long long>(options.seed));
+  const harness::RunResult result = run_tests(*testbed, tests, options);
+  if (reference) {
+    const harness::RunResult reference_result = run_tests(*reference, tests, options);
+    reports::Differential differential = reports::compare_runs(result, reference_result, options.against);
+    differential.reference_report = against_out.filename().string();
+    reports::write_report(reference_result, against_out, formats, reports::JunitOptions{options.strict});
+    reports::write_report(result, out, formats, reports::JunitOptions{options.strict}, differential);
+    return report_differential(result, reference_result, differential, out, formats);
   }
-  const harness::RunResult result = [&] {
-    ProgressPrinter progress(tests.size(), options.quiet);  // its heartbeat stops with the run
-    run_options.on_progress = [&progress](const harness::Progress& p) {
-      if (p.result) progress.finished(p.done, p.result->id, harness::to_string(p.result->verdict), p.result->wall);
-    };
-    return harness::run(*testbed, tests, run_options);
-  }();
 
   reports::write_report(result, out, formats, reports::JunitOptions{options.strict});
   // With --expect, only the unexpected verdicts matter (listed below).
   if (!expectations) print_problems(result, options.strict);
-  const std::string where = formats.html ? (out / "report.html").string()
-                            : formats.json ? (out / "report.json").string()
-                                           : out.string();
+  const std::string where = report_location(out, formats);
   int code = harness::exit_code(result, options.strict);
   if (expectations) {
     const auto outcome = reports::evaluate(*expectations, result);
@@ -154,11 +239,20 @@ Command add_run(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--format", options->format, "Comma-separated formats to write: json, junit, html, pcap, all")
       ->capture_default_str();
-  app->add_option("--jobs,-j", options->jobs, "Tests run concurrently (0: one per hardware thread)")
+  app->add_option("--jobs,-j", options->jobs,
+                  "Tests run concurrently (0: one per hardware thread on the in-process reference; on a wire DUT, "
+                  "as many as the testbed serves at once, since its tests mostly wait for timers)")
       ->check(unsigned_integer())
       ->capture_default_str();
   app->add_option("--expect", options->expect,
                   "Expectation file: exit 1 on any verdict other than the expected one (docs/report-format.md)");
+  app->add_option("--skip", options->skip,
+                  "Leave out tests whose id or requirement id matches one of these comma-separated globs, "
+                  "e.g. 'rfc4787.req5*,rfc4787.req6*' (the long real-time timer tests)");
+  app->add_option("--against", options->against,
+                  "Differential mode: run the same tests with the same seed on reference:PRESET[,key=value...] "
+                  "too, report where the DUT departs from it (and the reference's report in OUT/against/); "
+                  "exit 0 when the DUT agrees, 1 when it departs, 3 when a run is incomplete");
   app->add_flag("--no-sanity-probes", options->no_sanity, "Skip the UDP round-trip probes at the start and end");
   app->add_flag("--quiet,-q", options->quiet, "No progress lines (the final summary line stays)");
   return {app, [options] { return run_command(*options); }};

@@ -180,6 +180,33 @@ std::vector<const harness::TestCase*> select_tests(const std::vector<std::string
   return selected;
 }
 
+void skip_tests(std::vector<const harness::TestCase*>& selected, const std::vector<std::string>& patterns) {
+  std::vector<std::string> globs;
+  for (const auto& pattern : patterns) {
+    std::string_view rest = pattern;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string_view glob = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      while (!glob.empty() && glob.front() == ' ') glob.remove_prefix(1);
+      while (!glob.empty() && glob.back() == ' ') glob.remove_suffix(1);
+      if (!glob.empty()) globs.emplace_back(glob);
+    }
+  }
+  std::vector<const harness::TestCase*> skipped;
+  for (const auto& glob : globs) {
+    // One glob at a time, so a typo in one of them is not hidden by the others.
+    const auto matching = registry().select(glob);
+    if (matching.empty()) {
+      throw UsageError("--skip \"" + reports::one_line(glob) + "\" matches no test id or requirement (see natcert list)");
+    }
+    skipped.insert(skipped.end(), matching.begin(), matching.end());
+  }
+  std::erase_if(selected, [&](const harness::TestCase* test) {
+    return std::find(skipped.begin(), skipped.end(), test) != skipped.end();
+  });
+}
+
 ProgressPrinter::ProgressPrinter(std::size_t total, bool quiet)
     : total_(total),
       quiet_(quiet),

@@ -75,6 +75,9 @@ const harness::Registry& registry();
 // (all when empty). UsageError on an unknown suite or a pattern matching nothing.
 std::vector<const harness::TestCase*> select_tests(const std::vector<std::string>& suites,
                                                    const std::vector<std::string>& patterns);
+// --skip: removes the tests whose id or requirement id matches one of the comma-separated globs in
+// `patterns` (matched as for --test). UsageError on a glob that matches no registered test.
+void skip_tests(std::vector<const harness::TestCase*>& selected, const std::vector<std::string>& patterns);
 
 // Progress lines on stderr: "[12/40] rfc4787.req1.mapping.udp PASS (0.01s)", with an ETA once the run
 // has taken a while, and a heartbeat line when nothing finished for a while (long timers on real

@@ -9,8 +9,10 @@
 namespace {
 
 constexpr const char* exit_codes_footer = R"(Exit codes:
-  0  every MUST passes (and every SHOULD with --strict); with --expect, every verdict is as expected
-  1  a MUST failed (or a SHOULD with --strict); with --expect, some verdict is unexpected
+  0  every MUST passes (and every SHOULD with --strict); with --expect, every verdict is as expected;
+     with --against, the DUT agrees with the reference on every compared test and behaviour fact
+  1  a MUST failed (or a SHOULD with --strict); with --expect, some verdict is unexpected;
+     with --against, the DUT departs from the reference
   2  usage or configuration error: bad option, unknown preset, malformed file
   3  some result is INCONCLUSIVE or ERROR: the run is incomplete (fix the setup first)
 

@@ -155,7 +155,13 @@ RunResult run(Testbed& testbed, const std::vector<const TestCase*>& tests, const
   run.started = iso8601_utc(std::chrono::system_clock::now());
   run.host = host_name();
 
-  std::size_t jobs = options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::size_t jobs = options.jobs;
+  if (jobs == 0) {
+    // On real time, tests mostly wait for the DUT's timers: run as many at once as the testbed
+    // allows, so a run of timer tests takes about as long as its longest test.
+    const bool waits = !testbed.virtual_time() && testbed.max_concurrency() != 0;
+    jobs = waits ? testbed.max_concurrency() : std::max(1u, std::thread::hardware_concurrency());
+  }
   if (testbed.max_concurrency() != 0) jobs = std::min(jobs, testbed.max_concurrency());
   jobs = std::max<std::size_t>(1, std::min(jobs, tests.size()));
   run.jobs = jobs;

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
 
 #include "natcert/harness/context.hpp"
@@ -121,6 +123,43 @@ class BlackHoleTestbed final : public Testbed {
   std::unique_ptr<DutSession> open_session(const TestCase&, std::uint64_t) override {
     return std::make_unique<BlackHoleSession>();
   }
+};
+
+// A real-time testbed that serves `limit` sessions at once, like a shared wire DUT. Its tests only
+// wait: each one records how many of them are in flight.
+class WaitingTestbed final : public Testbed {
+ public:
+  explicit WaitingTestbed(std::size_t limit) : limit_(limit) {}
+  std::string kind() const override { return "waiting"; }
+  std::string describe() const override { return "real time, " + std::to_string(limit_) + " sessions at once"; }
+  Addressing addressing() const override { return InProcessTestbed("rfc-strict").addressing(); }
+  bool virtual_time() const override { return false; }
+  std::size_t max_concurrency() const override { return limit_; }
+  std::unique_ptr<DutSession> open_session(const TestCase&, std::uint64_t) override {
+    return std::make_unique<BlackHoleSession>();
+  }
+
+  // Blocks until `limit` tests are in flight together (or a generous safety timeout passes, so a
+  // serial runner fails the assertion below instead of hanging). Returns the peak seen so far.
+  std::size_t wait_for_company() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    peak_ = std::max(peak_, ++in_flight_);
+    company_.notify_all();
+    company_.wait_for(lock, 10s, [this] { return peak_ >= limit_; });
+    --in_flight_;
+    return peak_;
+  }
+  std::size_t peak() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peak_;
+  }
+
+ private:
+  std::size_t limit_;
+  std::mutex mutex_;
+  std::condition_variable company_;
+  std::size_t in_flight_ = 0;
+  std::size_t peak_ = 0;
 };
 
 }  // namespace
@@ -347,6 +386,28 @@ TEST(Runner, DeterministicWhateverTheOrderAndConcurrency) {
   }
   const RunResult other_seed = run(testbed, {&a}, RunOptions{.seed = 43});
   EXPECT_NE(other_seed.tests[0].bound[0].value, one.tests[0].bound[0].value);
+}
+
+TEST(Runner, RealTimeTestbedsRunAsManyTestsAtOnceAsTheyAllowByDefault) {
+  constexpr std::size_t limit = 6;  // more than the hardware threads of a small CI machine
+  WaitingTestbed testbed(limit);
+  std::vector<TestCase> cases;
+  for (std::size_t i = 0; i < limit + 2; ++i) {
+    cases.push_back(with_run("example.wait." + std::to_string(i), [&testbed](TestContext& ctx) {
+      ctx.check("EXAMPLE-1", testbed.wait_for_company() >= 1, "ran", "ran");
+    }));
+  }
+  std::vector<const TestCase*> selection;
+  for (const auto& test : cases) selection.push_back(&test);
+
+  const RunResult r = run(testbed, selection, RunOptions{.seed = 1, .jobs = 0, .sanity_probes = false});
+  EXPECT_EQ(r.jobs, limit);
+  EXPECT_EQ(testbed.peak(), limit);
+  for (const auto& test : r.tests) EXPECT_EQ(test.verdict, Verdict::pass) << test.id << ": " << test.reason;
+
+  // An explicit --jobs still wins, within the limit.
+  EXPECT_EQ(run(testbed, {selection[0]}, RunOptions{.seed = 1, .jobs = 1, .sanity_probes = false}).jobs, 1u);
+  EXPECT_EQ(run(testbed, selection, RunOptions{.seed = 1, .jobs = 64, .sanity_probes = false}).jobs, limit);
 }
 
 TEST(Runner, RunResultDescribesTheRun) {

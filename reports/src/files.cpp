@@ -98,13 +98,13 @@ Formats parse_formats(std::string_view list) {
 }
 
 std::vector<fs::path> write_report(const RunResult& run, const fs::path& directory, const Formats& formats,
-                                   const JunitOptions& junit) {
+                                   const JunitOptions& junit, const std::optional<Differential>& differential) {
   std::error_code error;
   fs::create_directories(directory, error);
   if (error) throw ReportError("cannot create " + directory.string() + ": " + error.message());
   std::vector<fs::path> written;
   if (formats.json) {
-    write_text_file(directory / "report.json", to_json(run));
+    write_text_file(directory / "report.json", to_json(run, differential));
     written.push_back(directory / "report.json");
   }
   if (formats.junit) {
@@ -112,7 +112,7 @@ std::vector<fs::path> write_report(const RunResult& run, const fs::path& directo
     written.push_back(directory / "junit.xml");
   }
   if (formats.html) {
-    write_text_file(directory / "report.html", to_html(run));
+    write_text_file(directory / "report.html", to_html(run, differential));
     written.push_back(directory / "report.html");
   }
   if (formats.pcap) {
@@ -122,7 +122,7 @@ std::vector<fs::path> write_report(const RunResult& run, const fs::path& directo
   return written;
 }
 
-RunResult read_report(const fs::path& directory_or_file) {
+RunResult read_report(const fs::path& directory_or_file, std::optional<Differential>* differential) {
   std::error_code error;
   const fs::path path =
       fs::is_directory(directory_or_file, error) ? directory_or_file / "report.json" : directory_or_file;
@@ -132,7 +132,7 @@ RunResult read_report(const fs::path& directory_or_file) {
   }
   const std::string text = read_text_file(path);
   try {
-    return from_json(text);
+    return from_json(text, differential);
   } catch (const ReportError& e) {
     throw ReportError(path.string() + ": " + e.what());
   }

@@ -106,6 +106,63 @@ std::string outcome_line(const RunResult& run) {
          std::to_string(code) + " (" + std::to_string(harness::exit_code(run, true)) + " with --strict)</p>\n";
 }
 
+std::string fact_value(const std::optional<std::string>& value) {
+  return value ? html_escape(*value) : std::string("<span class=\"muted\">(not established)</span>");
+}
+
+void departures_section(std::string& out, const Differential& differential) {
+  out += "<section id=\"departures\">\n<h2>Departures from the reference</h2>\n";
+  std::string verdict;
+  if (differential.incomplete) {
+    verdict = "INCOMPLETE: a run has INCONCLUSIVE or ERROR results; the comparison is partial";
+  } else if (differential.departs()) {
+    verdict = "DEPARTS from " + differential.against + ": " + std::to_string(differential.tests.size()) +
+              " test(s) and " + std::to_string(differential.profile.size()) + " behaviour fact(s) differ";
+  } else {
+    verdict = "AGREES with " + differential.against + " on every compared test and behaviour fact";
+  }
+  const int code = differential.exit_code();
+  out += "<p class=\"outcome o" + std::to_string(code) + "\">" + html_escape(verdict) + " &mdash; exit code " +
+         std::to_string(code) + "</p>\n";
+  out += "<p>The same tests with the same seed ran on the reference <strong>" + html_escape(differential.against) +
+         "</strong>";
+  if (!differential.reference_dut.empty()) out += " (" + html_escape(differential.reference_dut) + ")";
+  out += ": " + std::to_string(differential.agreeing_tests) + " test(s) and " +
+         std::to_string(differential.agreeing_facts) + " behaviour fact(s) agree, " +
+         std::to_string(differential.not_compared.size()) + " test(s) not compared.";
+  if (!differential.reference_report.empty()) {
+    out += " Reference report: <a href=\"" + html_escape(differential.reference_report) + "/report.html\"><code>" +
+           html_escape(differential.reference_report) + "/report.html</code></a>.";
+  }
+  out += "</p>\n";
+  if (!differential.tests.empty()) {
+    out += "<table>\n<tr><th>Test</th><th>DUT</th><th>Reference</th><th>DUT reason</th><th>Reference reason</th></tr>\n";
+    for (const auto& departure : differential.tests) {
+      out += "<tr><td>" + test_link(departure.test_id) + "</td><td>" + verdict_badge(departure.dut) + "</td><td>" +
+             verdict_badge(departure.reference) + "</td><td>" + html_escape(departure.dut_reason) + "</td><td>" +
+             html_escape(departure.reference_reason) + "</td></tr>\n";
+    }
+    out += "</table>\n";
+  }
+  if (!differential.profile.empty()) {
+    out += "<table>\n<tr><th>Behaviour</th><th>DUT</th><th>Reference</th></tr>\n";
+    for (const auto& departure : differential.profile) {
+      out += "<tr><td><code>" + html_escape(departure.key) + "</code></td><td>" + fact_value(departure.dut) +
+             "</td><td>" + fact_value(departure.reference) + "</td></tr>\n";
+    }
+    out += "</table>\n";
+  }
+  if (!differential.not_compared.empty()) {
+    out += "<details>\n<summary>Not compared (" + std::to_string(differential.not_compared.size()) +
+           " test(s): SKIP, INCONCLUSIVE or ERROR on a side)</summary>\n<table>\n<tr><th>Test</th><th>Why</th></tr>\n";
+    for (const auto& item : differential.not_compared) {
+      out += "<tr><td>" + test_link(item.test_id) + "</td><td>" + html_escape(item.reason) + "</td></tr>\n";
+    }
+    out += "</table>\n</details>\n";
+  }
+  out += "</section>\n";
+}
+
 void summary_section(std::string& out, const RunResult& run) {
   out += "<section id=\"summary\">\n<h2>Summary by level</h2>\n";
   out += "<p class=\"muted\">Each row counts the (test, requirement) pairs at that level by the requirement's "
@@ -297,7 +354,7 @@ void run_section(std::string& out, const RunResult& run) {
 
 }  // namespace
 
-std::string to_html(const RunResult& run) {
+std::string to_html(const RunResult& run, const std::optional<Differential>& differential) {
   std::string out;
   out.reserve(64 * 1024);
   out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
@@ -310,9 +367,12 @@ std::string to_html(const RunResult& run) {
   out += "<header>\n<h1>natcert conformance report</h1>\n<p>DUT: <strong>" + html_escape(run.dut) +
          "</strong> on the " + html_escape(run.testbed) + " testbed, " + html_escape(run.started) + "</p>\n";
   out += outcome_line(run);
-  out += "<nav><a href=\"#summary\">Summary</a><a href=\"#profile\">Behaviour profile</a>"
+  out += "<nav>";
+  if (differential) out += "<a href=\"#departures\">Departures</a>";
+  out += "<a href=\"#summary\">Summary</a><a href=\"#profile\">Behaviour profile</a>"
          "<a href=\"#requirements\">Requirements</a><a href=\"#tests\">Tests</a><a href=\"#run\">Run</a></nav>\n";
   out += "</header>\n<main>\n";
+  if (differential) departures_section(out, *differential);
   summary_section(out, run);
   profile_section(out, run);
   requirements_section(out, run);

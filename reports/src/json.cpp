@@ -105,6 +105,46 @@ Json verdict_counts(const std::array<std::size_t, detail::verdict_count>& counts
   return out;
 }
 
+Json optional_text(const std::optional<std::string>& value) { return value ? Json(text(*value)) : Json(nullptr); }
+
+Json differential_json(const Differential& differential) {
+  Json out = Json::object();
+  out["against"] = text(differential.against);
+  out["reference_dut"] = text(differential.reference_dut);
+  out["reference_report"] = text(differential.reference_report);
+  out["exit_code"] = differential.exit_code();
+  out["incomplete"] = differential.incomplete;
+  out["agreeing_tests"] = differential.agreeing_tests;
+  out["agreeing_facts"] = differential.agreeing_facts;
+  out["tests"] = Json::array();
+  for (const auto& departure : differential.tests) {
+    Json t = Json::object();
+    t["test"] = text(departure.test_id);
+    t["dut_verdict"] = name(departure.dut);
+    t["reference_verdict"] = name(departure.reference);
+    t["dut_reason"] = text(departure.dut_reason);
+    t["reference_reason"] = text(departure.reference_reason);
+    out["tests"].push_back(std::move(t));
+  }
+  out["profile"] = Json::array();
+  for (const auto& departure : differential.profile) {
+    Json p = Json::object();
+    p["key"] = text(departure.key);
+    p["dut_value"] = optional_text(departure.dut);
+    p["reference_value"] = optional_text(departure.reference);
+    out["profile"].push_back(std::move(p));
+  }
+  out["not_compared"] = Json::array();
+  for (const auto& item : differential.not_compared) {
+    Json n = Json::object();
+    n["test"] = text(item.test_id);
+    n["reason"] = text(item.reason);
+    n["incomplete"] = item.incomplete;
+    out["not_compared"].push_back(std::move(n));
+  }
+  return out;
+}
+
 // ---- Reading -------------------------------------------------------------------------------------
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) { throw ReportError(path + ": " + what); }
@@ -279,6 +319,50 @@ TestResult test_from_json(const Json& object, const std::string& path) {
   return test;
 }
 
+std::optional<std::string> get_optional_string(const Json& object, const char* key, const std::string& path) {
+  const Json* value = optional_member(object, key);
+  if (!value || value->is_null()) return std::nullopt;
+  if (!value->is_string()) fail(path + "." + key, "expected a string or null, found " + type_name(*value));
+  return value->get<std::string>();
+}
+
+Differential differential_from_json(const Json& object, const std::string& path) {
+  static const Json empty = Json::array();
+  expect_object(object, path);
+  Differential out;
+  out.against = get_string(object, "against", path, true);
+  out.reference_dut = get_string(object, "reference_dut", path);
+  out.reference_report = get_string(object, "reference_report", path);
+  out.incomplete = get_bool(object, "incomplete", path, false);
+  out.agreeing_tests = static_cast<std::size_t>(get_uint64(object, "agreeing_tests", path));
+  out.agreeing_facts = static_cast<std::size_t>(get_uint64(object, "agreeing_facts", path));
+  const auto& tests = get_array(object, "tests", path, empty);
+  for (std::size_t i = 0; i < tests.size(); ++i) {
+    const auto p = index_path(path, "tests", i);
+    expect_object(tests[i], p);
+    out.tests.push_back(TestDeparture{get_string(tests[i], "test", p, true), get_verdict(tests[i], "dut_verdict", p, true),
+                                      get_verdict(tests[i], "reference_verdict", p, true),
+                                      get_string(tests[i], "dut_reason", p), get_string(tests[i], "reference_reason", p)});
+  }
+  const auto& profile = get_array(object, "profile", path, empty);
+  for (std::size_t i = 0; i < profile.size(); ++i) {
+    const auto p = index_path(path, "profile", i);
+    expect_object(profile[i], p);
+    out.profile.push_back(ProfileDeparture{get_string(profile[i], "key", p, true),
+                                           get_optional_string(profile[i], "dut_value", p),
+                                           get_optional_string(profile[i], "reference_value", p)});
+  }
+  const auto& not_compared = get_array(object, "not_compared", path, empty);
+  for (std::size_t i = 0; i < not_compared.size(); ++i) {
+    const auto p = index_path(path, "not_compared", i);
+    expect_object(not_compared[i], p);
+    out.not_compared.push_back(NotCompared{get_string(not_compared[i], "test", p, true),
+                                           get_string(not_compared[i], "reason", p),
+                                           get_bool(not_compared[i], "incomplete", p, false)});
+  }
+  return out;
+}
+
 std::optional<TestResult> optional_test(const Json& object, const char* key, const std::string& path) {
   const Json* value = optional_member(object, key);
   if (!value || value->is_null()) return std::nullopt;
@@ -299,7 +383,7 @@ std::string strip_exception_prefix(std::string message) {
 
 }  // namespace
 
-std::string to_json(const RunResult& run) {
+std::string to_json(const RunResult& run, const std::optional<Differential>& differential) {
   Json root = Json::object();
   root["schema"] = std::string(schema_name);
   root["schema_version"] = schema_version;
@@ -337,6 +421,7 @@ std::string to_json(const RunResult& run) {
   const auto legacy = detail::legacy_nat_type(run.profile);
   summary["legacy_nat_type"] = legacy ? Json(*legacy) : Json(nullptr);
   root["summary"] = std::move(summary);
+  if (differential) root["differential"] = differential_json(*differential);
 
   Json profile = Json::array();
   for (const auto& entry : run.profile) {
@@ -360,7 +445,7 @@ std::string to_json(const RunResult& run) {
   return root.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-RunResult from_json(std::string_view input) {
+RunResult from_json(std::string_view input, std::optional<Differential>* differential) {
   Json root;
   try {
     root = Json::parse(input.begin(), input.end());
@@ -421,6 +506,11 @@ RunResult from_json(std::string_view input) {
     const Json& tests = required_member(root, "tests", path);
     if (!tests.is_array()) fail("$.tests", "expected an array, found " + type_name(tests));
     for (std::size_t i = 0; i < tests.size(); ++i) run.tests.push_back(test_from_json(tests[i], index_path(path, "tests", i)));
+    std::optional<Differential> departures;
+    if (const Json* value = optional_member(root, "differential"); value && !value->is_null()) {
+      departures = differential_from_json(*value, "$.differential");
+    }
+    if (differential) *differential = std::move(departures);
     return run;
   } catch (const Json::exception& e) {
     // Defensive: every access above checks types first, so this means a bug here, not bad input.

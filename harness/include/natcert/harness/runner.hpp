@@ -21,8 +21,9 @@ struct Progress {
 
 struct RunOptions {
   std::uint64_t seed = 1;
-  // Worker threads; 0 = one per hardware thread. Capped by the testbed's max_concurrency() and by
-  // the number of tests. Results are identical whatever the value (on virtual-time testbeds).
+  // Worker threads; 0 = one per hardware thread on virtual time, and the testbed's max_concurrency()
+  // on real time (its tests mostly wait). Capped by max_concurrency() and by the number of tests.
+  // Results are identical whatever the value (on virtual-time testbeds).
   std::size_t jobs = 0;
   bool sanity_probes = true;
   // Called after each test, serialised (never concurrently), from a worker thread.

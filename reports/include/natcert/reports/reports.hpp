@@ -32,17 +32,71 @@ class ReportError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// ---- Differential runs ---------------------------------------------------------------------------
+// `natcert run --against REF`: the same tests with the same seed on the DUT and on a reference, and
+// where the DUT departs from the reference, test by test and in the behaviour profile.
+struct TestDeparture {
+  std::string test_id;
+  Verdict dut = Verdict::pass;
+  Verdict reference = Verdict::pass;
+  std::string dut_reason;
+  std::string reference_reason;
+};
+
+struct ProfileDeparture {
+  std::string key;
+  std::optional<std::string> dut;        // nullopt: the DUT's run did not establish this fact
+  std::optional<std::string> reference;  // nullopt: the reference's run did not
+};
+
+// A test left out of the comparison: SKIP, INCONCLUSIVE or ERROR on either side, or in one run only.
+struct NotCompared {
+  std::string test_id;
+  std::string reason;       // "DUT: SKIP (needs virtual time ...)"
+  bool incomplete = false;  // INCONCLUSIVE, ERROR or missing, rather than a SKIP
+};
+
+struct Differential {
+  std::string against;           // "reference:rfc-strict"
+  std::string reference_dut;     // the reference run's one-line DUT description
+  std::string reference_report;  // the reference run's report directory, relative to the DUT's ("against")
+  // Either run is incomplete: its start probe failed, or a test is INCONCLUSIVE or ERROR.
+  bool incomplete = false;
+  std::size_t agreeing_tests = 0;
+  std::size_t agreeing_facts = 0;
+  std::vector<TestDeparture> tests;       // in the DUT run's order
+  std::vector<ProfileDeparture> profile;  // the DUT's facts by key, then those only the reference has
+  std::vector<NotCompared> not_compared;  // in the DUT run's order, then tests only the reference ran
+
+  bool departs() const { return !tests.empty() || !profile.empty(); }
+  // 3 when incomplete, 1 when the DUT departs, else 0.
+  int exit_code() const;
+};
+
+// Compares two runs of the same selection. A test departs when both verdicts are PASS, FAIL, WARN or
+// INFO and differ. Behaviour facts compare by key (the first entry of each key on each side), with
+// IPv4 addresses and ports masked (they differ between any two testbeds); a key on one side only
+// departs too, unless the test that established it is not compared. Checks' expected/observed texts
+// are not compared: they carry the addresses and ports each testbed chose.
+Differential compare_runs(const RunResult& dut, const RunResult& reference, std::string against);
+// "rfc4787.req1.mapping.udp: DUT FAIL, reference PASS (DUT: reason; reference: reason)", one line.
+std::string format_departure(const TestDeparture& departure);
+// "profile udp.mapping: DUT address-dependent, reference endpoint-independent", one line.
+std::string format_departure(const ProfileDeparture& departure);
+
 // ---- Canonical JSON ------------------------------------------------------------------------------
 inline constexpr std::string_view schema_name = "natcert-report";
 inline constexpr int schema_version = 1;
 
 // Deterministic: fixed key order, two-space indent, trailing newline; invalid UTF-8 in strings is
 // replaced by U+FFFD. Includes derived fields (tally, summary by level, legacy NAT type) that
-// from_json() ignores, so to_json(from_json(to_json(r))) == to_json(r).
-std::string to_json(const RunResult& run);
+// from_json() ignores, so to_json(from_json(to_json(r))) == to_json(r). A differential run adds the
+// optional top-level "differential" object.
+std::string to_json(const RunResult& run, const std::optional<Differential>& differential = std::nullopt);
 // Throws ReportError on malformed JSON, a foreign schema, a newer schema_version, or a field of the
-// wrong type or value ("tests[3].evidence[0].hex: odd number of hex digits").
-RunResult from_json(std::string_view text);
+// wrong type or value ("tests[3].evidence[0].hex: odd number of hex digits"). When `differential`
+// is given, it receives the "differential" object (nullopt when the report has none).
+RunResult from_json(std::string_view text, std::optional<Differential>* differential = nullptr);
 
 // ---- JUnit XML -----------------------------------------------------------------------------------
 struct JunitOptions {
@@ -56,7 +110,8 @@ std::string to_junit(const RunResult& run, const JunitOptions& options = {});
 // ---- HTML ----------------------------------------------------------------------------------------
 // One self-contained page: inline CSS, no script, no external resource (a Content-Security-Policy
 // forbids both), <details> for expandable evidence. Every string and byte from the run is escaped.
-std::string to_html(const RunResult& run);
+// A differential run adds a "Departures from the reference" section before the summary.
+std::string to_html(const RunResult& run, const std::optional<Differential>& differential = std::nullopt);
 
 // ---- pcap ----------------------------------------------------------------------------------------
 // Classic libpcap files (microsecond timestamps, little endian), LINKTYPE_RAW: each record is the
@@ -141,9 +196,12 @@ Formats parse_formats(std::string_view list);
 // Writes the selected formats into `directory` (created). Returns the files written. ReportError on
 // any I/O failure.
 std::vector<std::filesystem::path> write_report(const RunResult& run, const std::filesystem::path& directory,
-                                                const Formats& formats = {}, const JunitOptions& junit = {});
+                                                const Formats& formats = {}, const JunitOptions& junit = {},
+                                                const std::optional<Differential>& differential = std::nullopt);
 // Reads report.json from a directory, or a JSON file given directly. ReportError on any problem.
-RunResult read_report(const std::filesystem::path& directory_or_file);
+// `differential` as for from_json().
+RunResult read_report(const std::filesystem::path& directory_or_file,
+                      std::optional<Differential>* differential = nullptr);
 
 // Text from a run made safe for one terminal line: valid UTF-8, control characters (newlines, ESC, ...)
 // shown as \xNN.
