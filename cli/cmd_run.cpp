@@ -23,6 +23,7 @@ struct RunCommandOptions {
   std::string expect;
   std::vector<std::string> skip;
   std::string against;
+  harness::PortInterfaces interfaces;  // --inside-if, --outside-if (kind "ports" profiles)
   bool no_sanity = false;
   bool quiet = false;
 };
@@ -184,7 +185,7 @@ int run_command(const RunCommandOptions& options) {
   const std::filesystem::path against_out = out / "against";
   std::unique_ptr<harness::Testbed> reference;
   if (!options.against.empty()) reference = make_reference_testbed(options.against, against_out / "pcap");
-  auto testbed = make_testbed(parse_dut(options.dut), (out / "pcap").string());
+  auto testbed = make_testbed(parse_dut(options.dut), (out / "pcap").string(), options.interfaces);
   if (tests.empty()) std::fprintf(stderr, "natcert run: note: no test is registered; only the sanity probes run\n");
 
   const harness::RunResult result = run_tests(*testbed, tests, options);
@@ -228,6 +229,11 @@ Command add_run(CLI::App& root) {
                   "The device under test: reference:PRESET[,key=value...] (the in-process reference NAT; "
                   "`natcert list --presets`)")
       ->capture_default_str();
+  app->add_option("--inside-if", options->interfaces.inside,
+                  "Physical-port mode: the host interface cabled to the DUT's LAN port (overrides the kind \"ports\" "
+                  "profile's [ports])");
+  app->add_option("--outside-if", options->interfaces.outside,
+                  "Physical-port mode: the host interface cabled to the DUT's WAN port");
   app->add_option("--suite", options->suites, "Only tests of this suite (repeatable), e.g. rfc4787");
   app->add_option("--test", options->tests,
                   "Only tests whose id or requirement id matches one of these comma-separated globs, "

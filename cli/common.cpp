@@ -8,6 +8,7 @@
 #include "natcert/harness/dut_profile.hpp"
 #include "natcert/harness/inprocess_testbed.hpp"
 #include "natcert/harness/netns_testbed.hpp"
+#include "natcert/harness/ports_testbed.hpp"
 #include "natcert/harness/version.hpp"
 #include "natcert/reference/config.hpp"
 #include "natcert/reports/reports.hpp"
@@ -67,32 +68,74 @@ std::optional<std::filesystem::path> find_profile(const std::string& name) {
   return std::nullopt;
 }
 
-std::unique_ptr<harness::Testbed> make_profile_testbed(const DutSpec& spec, const std::string& capture_directory) {
+// "refnat:SPEC": the bundled refnat-rfc-strict profile with SPEC (checked here, before anything runs).
+harness::DutProfile refnat_profile(const DutSpec& spec) {
   const std::string shown = reports::one_line(spec.text);
-  const auto path = find_profile(spec.text);
-  if (!path) {
-    throw UsageError("unknown DUT \"" + shown + "\": use reference:PRESET[,key=value...] (presets: " +
-                     preset_names() + "), a bundled profile (" + profile_names() + ") or a profile file");
+  if (spec.argument.empty()) {
+    throw UsageError("--dut \"" + shown + "\" names no configuration; use e.g. refnat:rfc-strict (presets: " +
+                     preset_names() + ")");
+  }
+  ref::NatConfig config;
+  std::string error;
+  if (!ref::make_config(spec.argument, config, error)) {
+    throw UsageError("--dut \"" + shown + "\": " + reports::one_line(error));
   }
   harness::DutProfile profile;
   try {
-    profile = harness::load_profile(*path);
+    profile = harness::load_profile(std::filesystem::path(NATCERT_PROFILE_DIR) / "refnat-rfc-strict.toml");
   } catch (const harness::ProfileError& e) {
     throw UsageError(reports::one_line(e.what()));
   }
-  if (profile.kind != harness::DutKind::netns) {
-    throw UsageError("--dut " + shown + ": profiles of kind \"" + std::string(harness::to_string(profile.kind)) +
-                     "\" are not supported by this natcert yet (only \"netns\")");
+  profile.name = "refnat:" + spec.argument;
+  profile.description = "natcert reference NAT daemon, spec " + spec.argument;
+  profile.refnat->spec = spec.argument;
+  return profile;
+}
+
+std::unique_ptr<harness::Testbed> make_profile_testbed(const DutSpec& spec, const std::string& capture_directory,
+                                                       const harness::PortInterfaces& interfaces) {
+  const std::string shown = reports::one_line(spec.text);
+  harness::DutProfile profile;
+  if (spec.kind == "refnat" && spec.text.size() > spec.kind.size()) {
+    profile = refnat_profile(spec);
+  } else {
+    const auto path = find_profile(spec.text);
+    if (!path) {
+      throw UsageError("unknown DUT \"" + shown + "\": use reference:PRESET[,key=value...] (presets: " +
+                       preset_names() + "), refnat:PRESET[,key=value...] (the reference NAT daemon on the wire), "
+                       "a bundled profile (" + profile_names() + ") or a profile file");
+    }
+    try {
+      profile = harness::load_profile(*path);
+    } catch (const harness::ProfileError& e) {
+      throw UsageError(reports::one_line(e.what()));
+    }
+  }
+  const bool ports = profile.kind == harness::DutKind::ports;
+  if (!ports && (!interfaces.inside.empty() || !interfaces.outside.empty())) {
+    throw UsageError("--inside-if/--outside-if apply to profiles of kind \"ports\"; --dut " + shown + " is kind \"" +
+                     std::string(harness::to_string(profile.kind)) + "\"");
   }
   if (!harness::netns_privileged()) {
     throw UsageError("--dut " + shown +
-                     " needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to build its network namespaces: run it as "
-                     "root, e.g. sudo natcert run --dut " + shown + " (natcert doctor checks the host)");
+                     (ports ? std::string(" needs root (CAP_NET_RAW and CAP_NET_ADMIN) to use its network interfaces")
+                            : std::string(" needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to build its network namespaces")) +
+                     ": run it as root, e.g. sudo natcert run --dut " + shown + " (natcert doctor checks the host)");
   }
-  harness::NetnsDutConfig config = harness::to_netns_config(profile);
-  config.pcap_directory = capture_directory;
   try {
+    if (ports) {
+      harness::PortsDutConfig config = harness::to_ports_config(profile, interfaces);
+      config.pcap_directory = capture_directory;
+      auto testbed = std::make_unique<harness::PortsTestbed>(std::move(config));
+      for (const auto& note : testbed->notes()) std::fprintf(stderr, "natcert run: note: %s\n", reports::one_line(note).c_str());
+      return testbed;
+    }
+    harness::NetnsDutConfig config =
+        harness::to_netns_config(profile, harness::RefnatProgram{std::filesystem::read_symlink("/proc/self/exe")});
+    config.pcap_directory = capture_directory;
     return std::make_unique<harness::NetnsTestbed>(std::move(config));
+  } catch (const harness::ProfileError& e) {
+    throw UsageError(reports::one_line(e.what()));
   } catch (const std::exception& e) {
     // The message carries the failing command and its output: the one case where more than a line helps.
     throw UsageError("--dut " + shown + ": the DUT could not be set up: " + e.what());
@@ -119,10 +162,14 @@ std::string profile_names() {
   return join(names, ", ");
 }
 
-std::unique_ptr<harness::Testbed> make_testbed(const DutSpec& spec, const std::string& capture_directory) {
+std::unique_ptr<harness::Testbed> make_testbed(const DutSpec& spec, const std::string& capture_directory,
+                                               const harness::PortInterfaces& interfaces) {
   const std::string shown = reports::one_line(spec.text);
   if (spec.text.empty()) throw UsageError("--dut is empty; use reference:PRESET[,key=value...]");
-  if (spec.kind != "reference") return make_profile_testbed(spec, capture_directory);
+  if (spec.kind != "reference") return make_profile_testbed(spec, capture_directory, interfaces);
+  if (!interfaces.inside.empty() || !interfaces.outside.empty()) {
+    throw UsageError("--inside-if/--outside-if apply to profiles of kind \"ports\", not to --dut " + shown);
+  }
   if (spec.argument.empty()) {
     throw UsageError("--dut \"" + shown + "\" names no preset; use e.g. reference:rfc-strict (presets: " +
                      preset_names() + ")");

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "natcert/harness/dut_profile.hpp"
 #include "natcert/harness/testbed.hpp"
 #include "natcert/harness/testcase.hpp"
 #include "natcert/reports/reports.hpp"
@@ -57,10 +58,14 @@ struct DutSpec {
   std::string argument;  // after the first ':' ("rfc-strict,udp.mapping=address-dependent")
 };
 DutSpec parse_dut(std::string_view text);
+// "refnat:SPEC" is the reference NAT daemon on the namespace testbed: the bundled refnat-rfc-strict
+// profile's addressing with SPEC as its configuration.
 // Throws UsageError (one line) for an unknown DUT or profile, a malformed profile (file:line:column),
 // missing privileges, a configuration make_config rejects, or a DUT whose setup fails (with its output).
-// Wire testbeds write their per-side pcaps to `capture_directory`.
-std::unique_ptr<harness::Testbed> make_testbed(const DutSpec& spec, const std::string& capture_directory = {});
+// Wire testbeds write their per-side pcaps to `capture_directory`. `interfaces` (--inside-if,
+// --outside-if) override a kind "ports" profile's [ports]; an error for any other DUT.
+std::unique_ptr<harness::Testbed> make_testbed(const DutSpec& spec, const std::string& capture_directory = {},
+                                               const harness::PortInterfaces& interfaces = {});
 // --format: "json,junit,html,pcap"; UsageError on anything else.
 reports::Formats parse_format_option(const std::string& text);
 // Bundled profile names ("linux-nft-masquerade, ...").

@@ -14,6 +14,7 @@
 #include <toml++/toml.h>
 
 #include "natcert/harness/netns_testbed.hpp"
+#include "natcert/harness/ports_testbed.hpp"
 #include "natcert/reference/config.hpp"
 #include "natcert/reference/packet.hpp"
 
@@ -237,22 +238,24 @@ std::vector<std::string> command_argv(const CommandSpec& command) {
   return command.argv;
 }
 
-NetnsDutConfig to_netns_config(const DutProfile& profile) {
-  const std::string file = profile.file.string();
-  if (profile.kind != DutKind::netns) {
-    throw ProfileError(file, 0, 0,
-                       "profile '" + profile.name + "' is kind \"" + std::string(to_string(profile.kind)) +
-                           "\"; the namespace testbed runs kind \"netns\" profiles");
-  }
-  if (!profile.outside.gateway) throw ProfileError(file, 0, 0, "kind \"netns\" needs 'outside.gateway'");
-  NetnsDutConfig config;
+namespace {
+
+std::string cidr_text(Ipv4Address address, unsigned prefix) {
+  return ref::format_ipv4(address) + "/" + std::to_string(prefix);
+}
+
+std::string kind_error(const DutProfile& profile, const std::string& wanted) {
+  return "profile '" + profile.name + "' is kind \"" + std::string(to_string(profile.kind)) + "\"; " + wanted;
+}
+
+// What every wire testbed takes from a profile: addressing, declarations, commands, report keys.
+void fill_wire_config(const DutProfile& profile, WireDutConfig& config) {
   config.label = profile.name;
   config.inside_address = profile.inside.dut_address;
   config.inside_prefix = profile.inside.prefix;
   config.outside_addresses = profile.outside.dut_addresses;
   config.outside_prefix = profile.outside.prefix;
-  config.upstream_router = *profile.outside.gateway;
-  config.outside_mtu = profile.declares.outside_mtu;
+  config.upstream_router = profile.outside.gateway.value_or(0);
   config.inside_hosts = profile.inside.hosts;
   config.outside_hosts = profile.outside.hosts;
   config.third_party = profile.outside.third_party;
@@ -279,6 +282,64 @@ NetnsDutConfig to_netns_config(const DutProfile& profile) {
   };
   config.configuration = {{"profile", profile.name}, {"profile.description", profile.description}};
   if (!profile.file.empty()) config.configuration.emplace_back("profile.file", profile.file.string());
+}
+
+NetnsDutConfig netns_config(const DutProfile& profile) {
+  NetnsDutConfig config;
+  fill_wire_config(profile, config);
+  config.outside_mtu = profile.declares.outside_mtu;
+  return config;
+}
+
+}  // namespace
+
+NetnsDutConfig to_netns_config(const DutProfile& profile) {
+  const std::string file = profile.file.string();
+  if (profile.kind == DutKind::refnat) {
+    throw ProfileError(file, 0, 0, kind_error(profile, "it needs the natcert executable that runs the daemon"));
+  }
+  if (profile.kind != DutKind::netns) {
+    throw ProfileError(file, 0, 0, kind_error(profile, "the namespace testbed runs kind \"netns\" profiles"));
+  }
+  if (!profile.outside.gateway) throw ProfileError(file, 0, 0, "kind \"netns\" needs 'outside.gateway'");
+  return netns_config(profile);
+}
+
+NetnsDutConfig to_netns_config(const DutProfile& profile, const RefnatProgram& program) {
+  if (profile.kind != DutKind::refnat) return to_netns_config(profile);
+  const std::string file = profile.file.string();
+  if (!profile.refnat) throw ProfileError(file, 0, 0, "kind \"refnat\" needs a [refnat] spec");
+  if (program.executable.empty()) throw ProfileError(file, 0, 0, "no natcert executable to run the reference NAT daemon");
+  NetnsDutConfig config = netns_config(profile);
+  config.kernel_addressing = false;
+  DutProcess daemon;
+  daemon.argv = {program.executable.string(),   "refnat",
+                 "--inside-if",                 config.inside_interface,
+                 "--outside-if",                config.outside_interface,
+                 "--inside",                    cidr_text(profile.inside.dut_address, profile.inside.prefix)};
+  for (Ipv4Address address : profile.outside.dut_addresses) {
+    daemon.argv.push_back("--outside");
+    daemon.argv.push_back(cidr_text(address, profile.outside.prefix));
+  }
+  if (profile.outside.gateway) {
+    daemon.argv.push_back("--gateway");
+    daemon.argv.push_back(ref::format_ipv4(*profile.outside.gateway));
+  }
+  daemon.argv.insert(daemon.argv.end(), {"--config", profile.refnat->spec, "--control", "stdio"});
+  config.dut_process = std::move(daemon);
+  config.configuration.emplace_back("refnat.spec", profile.refnat->spec);
+  return config;
+}
+
+PortsDutConfig to_ports_config(const DutProfile& profile, const PortInterfaces& interfaces) {
+  if (profile.kind != DutKind::ports || !profile.ports) {
+    throw ProfileError(profile.file.string(), 0, 0,
+                       kind_error(profile, "the physical-port testbed runs kind \"ports\" profiles"));
+  }
+  PortsDutConfig config;
+  fill_wire_config(profile, config);
+  config.inside_interface = interfaces.inside.empty() ? profile.ports->inside_interface : interfaces.inside;
+  config.outside_interface = interfaces.outside.empty() ? profile.ports->outside_interface : interfaces.outside;
   return config;
 }
 

@@ -47,18 +47,20 @@ struct Opened {
 // namespace when used from any other thread afterwards.
 Opened open_in_namespace(const std::string& ns, const std::string& interface) {
   Opened out;
-  const std::string path = "/run/netns/" + ns;
-  const int ns_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (ns_fd < 0) {
-    out.error = errno_text(("open " + path).c_str());
-    return out;
-  }
-  if (setns(ns_fd, CLONE_NEWNET) != 0) {
-    out.error = errno_text(("setns " + path).c_str());
+  if (!ns.empty()) {
+    const std::string path = "/run/netns/" + ns;
+    const int ns_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns_fd < 0) {
+      out.error = errno_text(("open " + path).c_str());
+      return out;
+    }
+    if (setns(ns_fd, CLONE_NEWNET) != 0) {
+      out.error = errno_text(("setns " + path).c_str());
+      close(ns_fd);
+      return out;
+    }
     close(ns_fd);
-    return out;
   }
-  close(ns_fd);
   const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
   if (fd < 0) {
     out.error = errno_text("socket(AF_PACKET)");
@@ -121,7 +123,10 @@ L2Port::L2Port(L2PortConfig config, PcapWriter* pcap, Ipv4Handler on_ipv4)
   Opened opened;
   std::thread opener([&] { opened = open_in_namespace(config_.ns, config_.interface); });
   opener.join();
-  if (opened.fd < 0) throw NetnsError("opening the packet socket on " + config_.interface + " in " + config_.ns + ": " + opened.error);
+  if (opened.fd < 0) {
+    throw NetnsError("opening the packet socket on " + config_.interface +
+                     (config_.ns.empty() ? std::string() : " in " + config_.ns) + ": " + opened.error);
+  }
   fd_ = opened.fd;
   ifindex_ = opened.ifindex;
   mac_ = opened.mac;
@@ -173,6 +178,28 @@ void L2Port::send_frame(Bytes frame) {
     throw NetnsError("sending on " + config_.interface + " failed (the link to the DUT is gone?): " + std::strerror(errno));
   }
   throw NetnsError("sending on " + config_.interface + ": the socket stayed busy");
+}
+
+bool L2Port::dut_mac_learnt() const {
+  std::lock_guard<std::mutex> lock(dut_mac_mutex_);
+  return dut_mac_learnt_;
+}
+
+void L2Port::send_arp_request(Ipv4Address sender, Ipv4Address target) {
+  std::uint8_t request[42] = {};
+  std::memset(request, 0xff, 6);  // broadcast
+  std::memcpy(request + 6, mac_.data(), 6);
+  store16(request + 12, kEtherArp);
+  std::uint8_t* r = request + 14;
+  store16(r, 1);
+  store16(r + 2, kEtherIpv4);
+  r[4] = 6;
+  r[5] = 4;
+  store16(r + 6, 1);
+  std::memcpy(r + 8, mac_.data(), 6);
+  for (int i = 0; i < 4; ++i) r[14 + i] = static_cast<std::uint8_t>(sender >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i) r[24 + i] = static_cast<std::uint8_t>(target >> (24 - 8 * i));
+  send_frame(Bytes(request, sizeof request));
 }
 
 void L2Port::send_ipv4(Bytes packet) {
@@ -232,6 +259,7 @@ void L2Port::handle_frame(const std::uint8_t* data, std::size_t size) {
     if (sender_ip == config_.dut_address && sender_ip != 0) {
       std::lock_guard<std::mutex> lock(dut_mac_mutex_);
       std::memcpy(dut_mac_.data(), arp + 8, 6);
+      dut_mac_learnt_ = true;
     }
     if (op != 1) return;
     if (std::find(config_.arp_answers.begin(), config_.arp_answers.end(), target_ip) == config_.arp_answers.end()) return;

@@ -25,11 +25,11 @@ std::optional<Mac> parse_mac(const std::string& text);
 
 struct L2PortConfig {
   Side side = Side::inside;
-  std::string ns;          // harness namespace holding the interface
+  std::string ns;          // namespace holding the interface; empty: natcert's own (physical ports)
   std::string interface;   // the harness end of the veth pair
   std::vector<Ipv4Address> arp_answers;  // addresses this side answers ARP for
   Ipv4Address dut_address = 0;           // the DUT's address on this link (its ARP requests teach its MAC)
-  Mac dut_mac{};                         // the DUT interface's MAC, known from its configuration
+  Mac dut_mac{};                         // the DUT interface's MAC when known from its configuration
 };
 
 class L2Port {
@@ -49,6 +49,10 @@ class L2Port {
 
   const Mac& mac() const { return mac_; }
   Mac dut_mac() const;
+  // True once an ARP packet from the DUT's address (request or reply) taught its MAC.
+  bool dut_mac_learnt() const;
+  // Broadcasts "who has `target`? tell `sender`" as an emulated host (to learn the DUT's MAC).
+  void send_arp_request(Ipv4Address sender, Ipv4Address target);
   std::uint64_t arp_replies() const { return arp_replies_.load(); }
   std::uint64_t frames_received() const { return frames_received_.load(); }
 
@@ -66,6 +70,7 @@ class L2Port {
   Mac mac_{};
   mutable std::mutex dut_mac_mutex_;
   Mac dut_mac_{};
+  bool dut_mac_learnt_ = false;
   std::atomic<std::uint64_t> arp_replies_{0};
   std::atomic<std::uint64_t> frames_received_{0};
   std::thread thread_;

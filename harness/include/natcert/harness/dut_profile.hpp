@@ -23,6 +23,7 @@
 namespace natcert::harness {
 
 struct NetnsDutConfig;  // netns_testbed.hpp
+struct PortsDutConfig;  // ports_testbed.hpp
 
 // A malformed profile (or a placeholder that cannot be substituted). what() is one line:
 // "FILE:LINE:COLUMN: message" (or "FILE: message" when there is no position, e.g. an unreadable file).
@@ -196,5 +197,28 @@ std::vector<std::string> command_argv(const CommandSpec& command);
 // {outside_if}); `configuration` names the profile. The caller adds pcap_directory, concurrency.
 // Throws ProfileError for another kind.
 NetnsDutConfig to_netns_config(const DutProfile& profile);
+
+// The natcert executable whose `natcert refnat` subcommand is the reference NAT daemon.
+struct RefnatProgram {
+  std::filesystem::path executable;  // the CLI passes /proc/self/exe, resolved
+};
+
+// For kind "netns" as above; for kind "refnat": a namespace testbed without kernel addressing whose
+// DUT process is the daemon, `EXE refnat --inside-if IF --outside-if IF --inside ADDR/PREFIX
+// --outside ADDR/PREFIX ... [--gateway ADDR] --config SPEC --control stdio`, from the profile's
+// addressing and refnat.spec (the profile's commands, if any, run in the DUT namespace).
+// Throws ProfileError for kind "ports".
+NetnsDutConfig to_netns_config(const DutProfile& profile, const RefnatProgram& program);
+
+// Interfaces given on the command line; an empty one keeps the profile's [ports] value.
+struct PortInterfaces {
+  std::string inside;
+  std::string outside;
+};
+
+// For kind "ports": the physical-port testbed's configuration (addressing, declared external
+// addresses, commands run on the host with placeholders expanded, {inside_if}/{outside_if} naming
+// the interfaces in use). Throws ProfileError for another kind.
+PortsDutConfig to_ports_config(const DutProfile& profile, const PortInterfaces& interfaces = {});
 
 }  // namespace natcert::harness

@@ -41,84 +41,33 @@
 #include <vector>
 
 #include "natcert/harness/testbed.hpp"
+#include "natcert/harness/wire_dut_config.hpp"
 
 namespace natcert::harness {
 
-// Setting up or running the namespace testbed failed (a command failed, no privileges, ...). The
-// message names the command and carries its output. The CLI maps it to exit code 2.
-class NetnsError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
+// A DUT process natcert starts itself in the DUT namespace (`ip netns exec`), after the links are up:
+// the reference NAT daemon (`natcert refnat ... --control stdio`) or anything speaking its protocol.
+// With stdio_control it prints one line "ready inside-mac=MAC outside-mac=MAC" on stdout once it runs
+// (an error before that: a line on stderr and exit status 2), then reads line commands on stdin:
+// "reset" -> "ok reset" once its NAT state is cleared; "stats" -> one line "stats k=v ..."; "quit" or
+// EOF -> exit 0. Its stderr is kept in netns-dut-process.log next to the pcaps.
+struct DutProcess {
+  std::vector<std::string> argv;  // placeholders expanded as for commands
+  std::chrono::milliseconds ready_timeout{10000};
+  bool stdio_control = true;  // false: no control channel (no ready line awaited, no reset/stats)
+  std::chrono::milliseconds reply_timeout{3000};  // for reset/stats replies
 };
 
-// One command run in the DUT namespace as `ip netns exec <dut-ns> argv...` (fork/exec, no shell unless
-// argv says so, e.g. {"/bin/sh", "-c", "..."}). Brace-initialisable from a list of strings.
-struct NetnsCommand {
-  std::vector<std::string> argv;
-  std::chrono::milliseconds timeout{0};  // 0: NetnsDutConfig::command_timeout
-  bool may_fail = false;                 // a failing setup command is logged, not fatal
-
-  NetnsCommand() = default;
-  NetnsCommand(std::initializer_list<std::string> args) : argv(args) {}
-  NetnsCommand(std::vector<std::string> args, std::chrono::milliseconds limit = std::chrono::milliseconds{0},
-               bool failure_allowed = false)
-      : argv(std::move(args)), timeout(limit), may_fail(failure_allowed) {}
-};
-
-// The names the testbed chose, for expanding commands (a profile's {dut_netns}, {inside_if}, ...).
-struct NetnsNames {
-  std::string dut_netns;
-  std::string harness_netns;
-  std::string inside_if;
-  std::string outside_if;
-};
-
-struct NetnsDutConfig {
-  using Command = NetnsCommand;
-
-  std::string label = "linux";  // for describe() and reports
-
-  // The DUT's interfaces (names inside its namespace) and addresses.
+struct NetnsDutConfig : WireDutConfig {
+  // The DUT's interfaces (names inside its namespace).
   std::string inside_interface = "in0";
   std::string outside_interface = "out0";
-  Ipv4Address inside_address = 0x0A000001u;  // 10.0.0.1
-  unsigned inside_prefix = 24;
-  std::vector<Ipv4Address> outside_addresses{0xCB007101u};  // 203.0.113.1 (the first is primary)
-  unsigned outside_prefix = 24;
-  // 203.0.113.254: the DUT's default route, emulated (ARP) by the harness. 0: no default route (every
-  // outside host is then on the outside link, and the harness answers ARP for each).
-  Ipv4Address upstream_router = 0xCB0071FEu;
-  std::optional<unsigned> outside_mtu{};      // e.g. 1400 to exercise RFC 4787 REQ-13 / 13a
-
-  // Emulated hosts. Inside hosts must be on the inside prefix; outside hosts and the third party are
-  // reached through the upstream router.
-  std::vector<Ipv4Address> inside_hosts{0x0A00000Au, 0x0A00000Bu};         // 10.0.0.10, 10.0.0.11
-  std::vector<Ipv4Address> outside_hosts{0xC633640Au, 0xC633640Bu};       // 198.51.100.10, .11
-  std::optional<Ipv4Address> third_party = 0xC0000232u;                      // 192.0.2.50
-  // The NAT's external addresses when declared (RFC 4787 REQ-2 needs two); empty: learnt by the reflector.
-  std::vector<Ipv4Address> nat_external{};
-
-  // Commands run in the DUT namespace, each argument expanded by `expand` once the namespace exists
-  // (a profile's placeholders). Without `expand`, "{inside_if}", "{outside_if}", "{dut_netns}" (or
-  // "{ns}") and "{outside_address}" are replaced by the DUT's interface names, its namespace and its
-  // first outside address; other text is left alone.
-  std::vector<Command> setup{};        // after the interfaces are configured; a failure is a NetnsError
-  // When a session opens while no other session is running (always, with max_concurrency 1); with
-  // concurrency, sessions rely on their disjoint port slices instead. Failures go to the test's log.
-  std::vector<Command> reset{};
-  std::vector<Command> teardown{};     // before the namespaces are removed, also after a failed setup (failures ignored)
-  std::vector<Command> diagnostics{};  // run by diagnostics() and written next to the pcaps at shutdown
-  // Expands one argv given the testbed's names; may throw (the message becomes a NetnsError).
-  std::function<std::vector<std::string>(const std::vector<std::string>&, const NetnsNames&)> expand{};
-
-  // Where netns-inside.pcap and netns-outside.pcap go (created if missing); none when unset.
-  std::optional<std::filesystem::path> pcap_directory{};
-
-  // Sessions that may run at once (each gets a disjoint port slice). 1 = strictly sequential.
-  std::size_t max_concurrency = 8;
-  std::chrono::milliseconds command_timeout{15000};
-  // Extra key/value pairs for the report's DUT configuration (e.g. the profile file and its name).
-  std::vector<std::pair<std::string, std::string>> configuration{};
+  std::optional<unsigned> outside_mtu{};  // e.g. 1400 to exercise RFC 4787 REQ-13 / 13a
+  // true: the testbed assigns the DUT's addresses to its interfaces, adds the default route and turns
+  // IPv4 forwarding on (a kernel NAT). false: the interfaces carry no kernel IPv4 address or route and
+  // forwarding is off, so only a DUT process that owns the addresses at L2 answers (the kernel must not).
+  bool kernel_addressing = true;
+  std::optional<DutProcess> dut_process{};
 };
 
 class NetnsTestbed final : public Testbed {
@@ -143,7 +92,7 @@ class NetnsTestbed final : public Testbed {
   const std::string& harness_namespace() const;
   std::vector<std::filesystem::path> pcap_files() const;
   // Runs the diagnostics commands now (e.g. after a test that did not PASS); one "$ command\noutput"
-  // text per command.
+  // text per command, and the DUT process's "stats" line first when there is one.
   std::vector<std::string> diagnostics();
   // Packets captured towards emulated hosts that no session owned (still in the pcaps).
   std::uint64_t unclaimed_packets() const;
