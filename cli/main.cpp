@@ -6,6 +6,10 @@
 #include "common.hpp"
 #include "natcert/reports/reports.hpp"
 
+namespace natcert::cli {
+Command add_refnat(CLI::App& root);  // cmd_refnat.cpp; keeps its own "Exit codes:" footer
+}
+
 namespace {
 
 constexpr const char* exit_codes_footer = R"(Exit codes:
@@ -47,6 +51,7 @@ int main(int argc, char** argv) {
     commands = {natcert::cli::add_list(app), natcert::cli::add_run(app), natcert::cli::add_report(app),
                 natcert::cli::add_selftest(app), natcert::cli::add_doctor(app)};
     for (auto& command : commands) command.app->footer(exit_codes_footer);
+    commands.push_back(natcert::cli::add_refnat(app));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "natcert: internal error: %s\n", e.what());
     return natcert::cli::exit_incomplete;
@@ -57,7 +62,7 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const auto& command : commands) known = known || command.app->check_name(argv[1]);
     if (!known) {
-      std::fprintf(stderr, "natcert: unknown subcommand \"%s\" (list, run, report, selftest, doctor; see natcert --help)\n",
+      std::fprintf(stderr, "natcert: unknown subcommand \"%s\" (list, run, report, selftest, doctor, refnat; see natcert --help)\n",
                    natcert::reports::one_line(argv[1]).c_str());
       return natcert::cli::exit_usage;
     }
