@@ -515,6 +515,9 @@ Table build_table() {
         "An inbound SYN the filtering admits opens a connection; false violates the MUST.");
   t.add("tcp.release-held-syn", boolean, NATCERT_FIELD(tcp_behavior.release_held_syn), "RFC5382-REQ-4",
         "true violates: a held unsolicited SYN is delivered once the matching outbound SYN passes.");
+  t.add("tcp.silent-drop-rsts-mapped-ports", boolean, NATCERT_FIELD(tcp_behavior.silent_drop_rsts_mapped_ports),
+        "RFC5382-REQ-4a",
+        "true violates: with tcp.unsolicited-syn=silent-drop, filtered SYNs to mapped ports get a RST at once.");
   t.add("tcp.drop-after-fin", boolean, NATCERT_FIELD(tcp_behavior.drop_after_fin), "RFC5382-REQ-2",
         "true violates: data after the first FIN is dropped (no half-close).");
 

@@ -911,7 +911,12 @@ bool ReferenceNat::Impl::tcp_inbound_allowed(std::uint32_t session_id, const Tcp
 void ReferenceNat::Impl::handle_unsolicited_syn(const PacketView& view, Output& out) {
   const Endpoint remote = source_of(view);
   const Endpoint external = destination_of(view);
-  switch (config_.tcp_behavior.unsolicited_syn) {
+  UnsolicitedSyn answer = config_.tcp_behavior.unsolicited_syn;
+  if (answer == UnsolicitedSyn::silent_drop && config_.tcp_behavior.silent_drop_rsts_mapped_ports &&
+      find_mapping_by_external(protocol_class(Protocol::tcp), external) != kNone) {
+    answer = UnsolicitedSyn::immediate_rst;  // violates RFC 5382 REQ-4a: the stealth policy leaks
+  }
+  switch (answer) {
     case UnsolicitedSyn::silent_drop:
       out.drop(DropReason::unsolicited_syn_dropped);
       return;

@@ -97,7 +97,10 @@ const std::map<std::string, std::string>& samples() {
       {"fragments.max-fragments-per-datagram", "16"},
       {"fragments.evict-oldest-when-full", "false"},
       {"tcp.release-held-syn", "true"},
+      {"tcp.silent-drop-rsts-mapped-ports", "true"},
       {"icmp.forward-unmapped-errors", "true"},
+      {"icmp.identifier-overloading", "true"},
+      {"icmp.match-errors-by-address-only", "true"},
       {"fragments.reassembly-timeout", "30s"},
       {"alg.generic-payload-rewrite", "true"},
       {"decrement-ttl", "false"},
@@ -151,9 +154,9 @@ TEST(Knobs, KeysAreUniqueAndFollowTheScheme) {
   }
   // One knob per settable NatConfig field except `name`; inside_prefix and inside_prefix_length
   // share "inside-prefix". Top level 13 (incl. the three ProtocolBehavior pairs as 6), ports 9,
-  // udp-timers 4, tcp 8, icmp 26, hairpin 2, fragments 7, alg 1, + decrement-ttl, max-sessions,
+  // udp-timers 4, tcp 9, icmp 28, hairpin 2, fragments 7, alg 1, + decrement-ttl, max-sessions,
   // max-mappings-per-host, seed.
-  EXPECT_EQ(knobs().size(), 77u);
+  EXPECT_EQ(knobs().size(), 80u);
 }
 
 TEST(Knobs, EveryKnobHasASample) {

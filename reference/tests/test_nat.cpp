@@ -419,6 +419,21 @@ TEST(Tcp, ImmediateRstViolation) {
   EXPECT_EQ(v.tcp.acknowledgement(), 42u);
 }
 
+TEST(Tcp, LeakyStealthPolicyViolation) {
+  NatDriver nat(config_with([](NatConfig& c) {
+    c.tcp_behavior.unsolicited_syn = UnsolicitedSyn::silent_drop;
+    c.tcp_behavior.silent_drop_rsts_mapped_ports = true;
+  }));
+  const Endpoint e = nat.external_of(nat.outbound(tcp(kInside1, 40000, kOutside1, 80, Tins::TCP::SYN)));
+  // An unmapped port stays silent, as under silent-drop alone...
+  EXPECT_TRUE(nat.inbound(tcp(kOutside2, 6000, kExternal, 40010, Tins::TCP::SYN, 41)).empty());
+  EXPECT_TRUE(nat.wait(10s).empty());
+  // ...but a filtered SYN to the mapped port gets a RST at once.
+  const auto out = nat.inbound(tcp(kOutside2, 6000, kExternal, e.port, Tins::TCP::SYN, 41));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(view_of(out[0]).tcp.has(tcp_flag::rst));
+}
+
 TEST(Tcp, EstablishedAndTransitoryTimers) {
   NatDriver nat(config_with());
   const Endpoint half_open = nat.external_of(nat.outbound(tcp(kInside1, 40000, kOutside1, 80, Tins::TCP::SYN)));
@@ -720,6 +735,37 @@ TEST(Icmp, UnmappedOutboundErrorLeaksOnlyWhenViolating) {
     NatDriver nat(config);
     const auto stray = udp(kOutside1, 3478, kInside1, 40000);
     EXPECT_EQ(nat.outbound(icmp_error(kInside1, kOutside1, 3, 3, stray)).size(), violating ? 1u : 0u);
+  }
+}
+
+TEST(Icmp, UnmappedInboundErrorMatchesByAddressOnlyWhenViolating) {
+  for (const bool violating : {false, true}) {
+    NatConfig config = defaults();
+    config.icmp_behavior.match_errors_by_address_only = violating;
+    NatDriver nat(config);
+    auto stray = sent_outside(nat, udp(kInside1, 40000, kOutside1, 3478));
+    store16(&stray[20], 999);  // a port nobody holds, on the address the live mapping uses
+    recompute_checksums(stray);
+    const auto in = nat.inbound(icmp_error(kOutside1, kExternal, 3, 3, stray));
+    ASSERT_EQ(in.size(), violating ? 1u : 0u);
+    if (violating) {
+      EXPECT_EQ(view_of(in[0]).ip.destination(), addr(kInside1));
+    }
+  }
+}
+
+TEST(Icmp, IdentifiersAreNeverSharedUnlessViolating) {
+  for (const bool violating : {false, true}) {
+    NatConfig config = defaults();
+    config.icmp_behavior.identifier_overloading = violating;
+    NatDriver nat(config);
+    const Endpoint first = nat.external_of(nat.outbound(echo_request(kInside1, kOutside1, 777)));
+    const Endpoint second = nat.external_of(nat.outbound(echo_request(kInside2, kOutside1, 777)));
+    EXPECT_EQ(first == second, violating);
+    // The reply to the first host's identifier reaches the first host only when identifiers are distinct.
+    const auto in = nat.inbound(echo_reply(kOutside1, kExternal, first.port));
+    ASSERT_EQ(in.size(), 1u);
+    EXPECT_EQ(view_of(in[0]).ip.destination(), addr(violating ? kInside2 : kInside1));
   }
 }
 

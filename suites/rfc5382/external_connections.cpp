@@ -1,6 +1,7 @@
 // RFC 5382 §4.3: externally initiated connections. TCP filtering (REQ-3) and how it compares with UDP's
 // (REQ-3b), and unsolicited inbound SYNs (REQ-4): no answer for 6 s, a silent drop once the matching
-// outbound SYN passed, ICMP Port Unreachable afterwards otherwise.
+// outbound SYN passed, ICMP Port Unreachable afterwards otherwise; complete silence under a stealth
+// policy (REQ-4a).
 #include "rfc4787/common.hpp"
 #include "rfc5382/common.hpp"
 
@@ -120,6 +121,43 @@ void held_syn_dropped_by_outbound_syn(TestContext& ctx) {
                 (not_answered ? "not answered" : "answered"));
 }
 
+// REQ-4a, as far as a black box shows it: the harness cannot read the DUT's security policy, so it takes
+// silence towards an unsolicited SYN to an unmapped port as a stealth policy in force. Under that policy
+// no unsolicited SYN may be answered: not a filtered SYN to a mapped port, not a retransmission.
+void stealth_policy_silence(TestContext& ctx) {
+  const Endpoint x = ctx.inside_endpoint(0);
+  const TcpConnection existing = established(ctx, x, ctx.outside_endpoint(0), "creates X':x'");
+  const Endpoint external = *existing.external();
+  ctx.bind("X'", external);
+  const Endpoint scanner = ctx.outside_endpoint(1);
+  const Endpoint unmapped{external.address, ctx.fresh_port()};
+  const Packet first = harness::tcp(scanner, unmapped, {.flags = tcp_flag::syn, .seq = ctx.random()});
+  ctx.send(Side::outside, first, "unsolicited SYN from Y2 to an unmapped port of X'");
+  const Duration watch = kUnsolicitedSilence + kUnsolicitedAnswerWindow;
+  if (const auto answer = ctx.expect(Side::outside, answers_to(scanner, unmapped), watch,
+                                     "any answer to the SYN to the unmapped port")) {
+    ctx.skip("the DUT answers unsolicited SYNs (" + answer->summary() +
+             "), so no stealth policy is in force; REQ-4 applies instead (rfc5382.req4.*)");
+  }
+  ctx.log("no answer within " + harness::format_duration(watch) + ": a stealth policy is in force");
+
+  // Y2 (never talked to X) tries X':x' itself, and retransmits its first SYN.
+  const Endpoint other{scanner.address, ctx.fresh_port()};
+  ctx.send(Side::outside, harness::tcp(other, external, {.flags = tcp_flag::syn, .seq = ctx.random()}),
+           "unsolicited SYN from Y2 to the mapped X':x'");
+  const bool delivered = ctx.expect(Side::inside, match::tcp().from(other).to(x).flags(tcp_flag::syn),
+                                    harness::reply_window, "Y2's SYN at X (endpoint-independent filtering)")
+                             .has_value();
+  ctx.send(Side::outside, first, "the first SYN retransmitted");
+  const auto leak = ctx.expect(Side::outside, answers_to(other, external) || answers_to(scanner, unmapped), watch,
+                               "any answer to either SYN (must not come)");
+  std::string observed = leak ? "answered: " + leak->summary() : "no answer to any unsolicited SYN";
+  if (delivered) observed += " (Y2's SYN to X':x' was delivered: endpoint-independent filtering)";
+  ctx.check("RFC5382-REQ-4a", !leak.has_value(),
+            "under the stealth policy no unsolicited SYN is answered (mapped port, unmapped port, retransmission)",
+            observed);
+}
+
 }  // namespace
 
 void register_external_connections(Registry& registry) {
@@ -184,6 +222,25 @@ void register_external_connections(Registry& registry) {
       .run = held_syn_dropped_by_outbound_syn,
       .mutants = {{"release-held-syn", "rfc-strict,tcp.release-held-syn=true", Verdict::fail,
                    "delivers the held SYN once the outbound SYN passes"}},
+  });
+  registry.add(TestCase{
+      .id = "rfc5382.req4a.stealth-policy-silence",
+      .suite = kSuite,
+      .requirements = {{"RFC5382-REQ-4a", Level::must}},
+      .title = "Under a stealth policy no unsolicited SYN is answered",
+      .procedure = "X:x completes a handshake with Y1:y1 (X':x'). Y2 sends a SYN to an unmapped port of X'; if "
+                   "anything answers it within 12 s the DUT has no stealth policy and the test SKIPs (REQ-4 "
+                   "applies). Otherwise the harness takes the silence as a security policy that forbids "
+                   "answering, and Y2 sends a SYN to X':x' (filtered unless the DUT filters "
+                   "endpoint-independently) and retransmits its first SYN: for 12 s neither may be answered, "
+                   "neither by RST nor by ICMP.",
+      .rfc_quote = "a) The NAT MUST silently drop the original SYN packet if sending a response violates the "
+                   "security policy of the NAT.",
+      .run = stealth_policy_silence,
+      .compliant_config = "rfc-strict,tcp.unsolicited-syn=silent-drop",
+      .mutants = {{"leaky-stealth", "rfc-strict,tcp.unsolicited-syn=silent-drop,tcp.silent-drop-rsts-mapped-ports=true",
+                   Verdict::fail, "silently drops SYNs to unmapped ports but answers filtered SYNs to mapped ports "
+                                  "with a RST"}},
   });
   registry.add(TestCase{
       .id = "rfc5382.req4.port-unreachable-after-6s",

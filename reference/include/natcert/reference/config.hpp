@@ -90,6 +90,9 @@ struct TcpBehavior {
   bool pass_inbound_initiated = true;  // RFC 5382 REQ-2: an allowed inbound SYN may open a connection
   bool drop_after_fin = false;    // violates RFC 5382 REQ-2 (half-close): drops data after the first FIN
   bool release_held_syn = false;  // violates RFC 5382 REQ-4: delivers the held SYN after the outbound one
+  // Violates RFC 5382 REQ-4a: under silent_drop, a filtered SYN to a port that has a mapping gets an
+  // immediate RST (a stealth policy that still reveals the NAT); SYNs to unmapped ports stay unanswered.
+  bool silent_drop_rsts_mapped_ports = false;
 };
 
 struct IcmpBehavior {
