@@ -112,12 +112,14 @@ std::string fact_value(const std::optional<std::string>& value) {
 
 void departures_section(std::string& out, const Differential& differential) {
   out += "<section id=\"departures\">\n<h2>Departures from the reference</h2>\n";
+  const std::string counts = std::to_string(differential.tests.size()) + " test(s) and " +
+                             std::to_string(differential.profile.size()) + " behaviour fact(s) differ";
   std::string verdict;
   if (differential.incomplete) {
-    verdict = "INCOMPLETE: a run has INCONCLUSIVE or ERROR results; the comparison is partial";
+    verdict = "INCOMPLETE: a run has INCONCLUSIVE or ERROR results, so the comparison is partial; among the "
+              "compared, " + counts;
   } else if (differential.departs()) {
-    verdict = "DEPARTS from " + differential.against + ": " + std::to_string(differential.tests.size()) +
-              " test(s) and " + std::to_string(differential.profile.size()) + " behaviour fact(s) differ";
+    verdict = "DEPARTS from " + differential.against + ": " + counts;
   } else {
     verdict = "AGREES with " + differential.against + " on every compared test and behaviour fact";
   }
@@ -136,7 +138,7 @@ void departures_section(std::string& out, const Differential& differential) {
   }
   out += "</p>\n";
   if (!differential.tests.empty()) {
-    out += "<table>\n<tr><th>Test</th><th>DUT</th><th>Reference</th><th>DUT reason</th><th>Reference reason</th></tr>\n";
+    out += "<h3>Tests</h3>\n<table>\n<tr><th>Test</th><th>DUT</th><th>Reference</th><th>DUT reason</th><th>Reference reason</th></tr>\n";
     for (const auto& departure : differential.tests) {
       out += "<tr><td>" + test_link(departure.test_id) + "</td><td>" + verdict_badge(departure.dut) + "</td><td>" +
              verdict_badge(departure.reference) + "</td><td>" + html_escape(departure.dut_reason) + "</td><td>" +
@@ -145,7 +147,7 @@ void departures_section(std::string& out, const Differential& differential) {
     out += "</table>\n";
   }
   if (!differential.profile.empty()) {
-    out += "<table>\n<tr><th>Behaviour</th><th>DUT</th><th>Reference</th></tr>\n";
+    out += "<h3>Behaviour facts</h3>\n<table>\n<tr><th>Behaviour</th><th>DUT</th><th>Reference</th></tr>\n";
     for (const auto& departure : differential.profile) {
       out += "<tr><td><code>" + html_escape(departure.key) + "</code></td><td>" + fact_value(departure.dut) +
              "</td><td>" + fact_value(departure.reference) + "</td></tr>\n";
