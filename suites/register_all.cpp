@@ -5,6 +5,7 @@ namespace natcert::suites {
 void register_all(harness::Registry& registry) {
   register_rfc4787(registry);
   register_rfc5382(registry);
+  register_rfc5508(registry);
 }
 
 }  // namespace natcert::suites

@@ -590,6 +590,12 @@ Table build_table() {
         "RFC5508-REQ-5", "true violates: an outbound ICMP error quoting no mapping is forwarded, leaking its quote.");
   t.add("icmp.outbound-errors-refresh", boolean, NATCERT_FIELD(icmp_behavior.outbound_errors_refresh),
         "RFC7857-S7.1", "true violates: outbound ICMP errors refresh the mapping they quote.");
+  t.add("icmp.identifier-overloading", boolean, NATCERT_FIELD(icmp_behavior.identifier_overloading),
+        "RFC5508-REQ-1",
+        "true violates: inside hosts using the same query identifier may share one external identifier.");
+  t.add("icmp.match-errors-by-address-only", boolean, NATCERT_FIELD(icmp_behavior.match_errors_by_address_only),
+        "RFC5508-REQ-4",
+        "true violates: an inbound error quoting an unmapped port goes to a host mapped on the quoted address.");
 
   // --- hairpinning
   t.add("hairpin.enabled", boolean, NATCERT_FIELD(hairpin.enabled),

@@ -445,6 +445,8 @@ std::uint32_t ReferenceNat::Impl::obtain_mapping(Protocol protocol, Endpoint int
   PortRequest request;
   request.internal_port = internal.port;
   request.query_identifier = protocol == Protocol::icmp;
+  request.may_overload =
+      request.query_identifier ? config_.icmp_behavior.identifier_overloading : config_.ports.overloading;
   if (config_.ports.contiguity && internal.port > 0) {
     const std::uint32_t neighbour =
         find_mapping(protocol, Endpoint{internal.address, static_cast<std::uint16_t>(internal.port - 1)}, remote);

@@ -309,6 +309,15 @@ void ReferenceNat::Impl::inbound_icmp_error(const PacketView& view, Output& out,
   std::uint32_t session_id = find_session(flow->protocol, external, remote);
   std::uint32_t mapping_id =
       session_id != kNone ? sessions_[session_id].mapping : find_mapping_by_external(protocol_class(flow->protocol), external);
+  if (mapping_id == kNone && policy.match_errors_by_address_only) {
+    // Violates RFC 5508 REQ-4: any mapping on the quoted address will do (a scan: violating mode only).
+    const Protocol cls = protocol_class(flow->protocol);
+    for (std::uint32_t id = 0; id < mappings_.size() && mapping_id == kNone; ++id) {
+      if (mappings_[id].in_use && mappings_[id].protocol == cls && mappings_[id].external.address == external.address) {
+        mapping_id = id;
+      }
+    }
+  }
   if (mapping_id == kNone) {
     out.drop(DropReason::icmp_no_mapping);  // RFC 5508 REQ-4
     return;

@@ -50,7 +50,7 @@ std::optional<std::uint16_t> PortAllocator::allocate(const PortRequest& request,
       take(preferred);
       return preferred;
     }
-    if (policy_.overloading && !request.query_identifier && preferred >= low && preferred <= high &&
+    if (request.may_overload && preferred >= low && preferred <= high &&
         preferred != 0) {
       ++extra_holders_[preferred];
       return preferred;

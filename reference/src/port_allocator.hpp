@@ -18,6 +18,7 @@ struct PortRequest {
   std::uint16_t internal_port = 0;
   std::optional<std::uint16_t> contiguous_with;  // external port of internal_port-1's mapping, if any
   bool query_identifier = false;                  // ICMP identifiers ignore range class and parity
+  bool may_overload = false;                      // the overloading violations (RFC 4787 REQ-3, RFC 5508 REQ-1)
 };
 
 class PortAllocator {

@@ -123,6 +123,12 @@ struct IcmpBehavior {
   std::uint32_t generated_per_second = 100;   // RFC 5508 REQ-10f; 0 = unlimited (violates)
   bool outbound_errors_refresh = false;       // violates RFC 7857 §7.1
   bool forward_unmapped_errors = false;       // violates RFC 5508 REQ-5: outbound errors quoting no mapping leave
+  // Violates RFC 5508 REQ-1: two inside hosts using the same query identifier may get the same external
+  // identifier; the newer session then captures the replies meant for the older one.
+  bool identifier_overloading = false;
+  // Violates RFC 5508 REQ-4 (SHOULD drop): an inbound error quoting an external port no mapping holds is
+  // matched on the quoted address alone and forwarded to the inside host of a mapping on that address.
+  bool match_errors_by_address_only = false;
 };
 
 struct HairpinBehavior {
