@@ -167,7 +167,6 @@ Packet TcpConnection::build(std::size_t from, std::uint8_t flags, const Payload&
   if (after(end, s.next_seq) || s.next_seq == 0) s.next_seq = end;
   s.last_sent = packet;
   s.last_flags = flags;
-  s.last_payload = payload.bytes.size();
   return packet;
 }
 

@@ -124,7 +124,6 @@ class TcpConnection {
     std::optional<std::uint32_t> receive_next;  // what this peer acknowledges
     Packet last_sent;                           // for retransmissions
     std::uint8_t last_flags = 0;
-    std::size_t last_payload = 0;
   };
 
   std::size_t index_of(Side side) const;
