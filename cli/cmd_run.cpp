@@ -6,6 +6,7 @@
 #include "common.hpp"
 #include "natcert/harness/runner.hpp"
 #include "natcert/reference/config.hpp"
+#include "natcert/reference/packet.hpp"
 #include "natcert/reports/reports.hpp"
 
 namespace natcert::cli {
@@ -96,6 +97,19 @@ std::unique_ptr<harness::Testbed> make_reference_testbed(const std::string& text
   return make_testbed(spec, pcaps.string());
 }
 
+// The reference answers "what would this model do with the DUT's addressing plan?": unless the spec
+// sets external-addresses itself, it maps onto the external addresses the DUT declares, because the
+// pooling test (RFC 4787 REQ-2) and the ports a second host gets depend on how many there are.
+std::string reference_spec_for(const std::string& text, const harness::Addressing& dut) {
+  if (dut.nat_external.empty() || text.find("external-addresses=") != std::string::npos) return text;
+  std::string spec = text + ",external-addresses=";
+  for (std::size_t i = 0; i < dut.nat_external.size(); ++i) {
+    if (i != 0) spec += '+';
+    spec += ref::format_ipv4(dut.nat_external[i]);
+  }
+  return spec;
+}
+
 harness::RunResult run_tests(harness::Testbed& testbed, const std::vector<const harness::TestCase*>& tests,
                              const RunCommandOptions& options) {
   harness::RunOptions run_options;
@@ -184,14 +198,19 @@ int run_command(const RunCommandOptions& options) {
   }
   const std::filesystem::path against_out = out / "against";
   std::unique_ptr<harness::Testbed> reference;
-  if (!options.against.empty()) reference = make_reference_testbed(options.against, against_out / "pcap");
+  if (!options.against.empty()) make_reference_testbed(options.against, against_out / "pcap");  // validates
   auto testbed = make_testbed(parse_dut(options.dut), (out / "pcap").string(), options.interfaces);
+  std::string against = options.against;
+  if (!against.empty()) {
+    against = reference_spec_for(against, testbed->addressing());
+    reference = make_reference_testbed(against, against_out / "pcap");
+  }
   if (tests.empty()) std::fprintf(stderr, "natcert run: note: no test is registered; only the sanity probes run\n");
 
   const harness::RunResult result = run_tests(*testbed, tests, options);
   if (reference) {
     const harness::RunResult reference_result = run_tests(*reference, tests, options);
-    reports::Differential differential = reports::compare_runs(result, reference_result, options.against);
+    reports::Differential differential = reports::compare_runs(result, reference_result, against);
     differential.reference_report = against_out.filename().string();
     reports::write_report(reference_result, against_out, formats, reports::JunitOptions{options.strict});
     reports::write_report(result, out, formats, reports::JunitOptions{options.strict}, differential);
