@@ -61,12 +61,23 @@ std::vector<std::filesystem::path> write_pcaps(const RunResult& run, const std::
   std::error_code error;
   fs::create_directories(directory, error);
   if (error) throw ReportError("cannot create " + directory.string() + ": " + error.message());
-  // Captures of an earlier run in the same directory would be mistaken for this run's.
+  // Per-test captures of an earlier run in the same directory would be mistaken for this run's. Only
+  // files named like ours go: a wire testbed writes its whole-side captures ("netns-inside.pcap")
+  // into the same directory during the run.
+  auto per_test_capture = [](const fs::path& path) {
+    const std::string name = path.filename().string();
+    return name.ends_with(".inside.pcap") || name.ends_with(".outside.pcap");
+  };
+  std::vector<fs::path> stale;
   for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
     std::error_code ignored;
-    if (it->path().extension() == ".pcap" && it->is_regular_file(ignored)) fs::remove(it->path(), ignored);
+    if (per_test_capture(it->path()) && it->is_regular_file(ignored)) stale.push_back(it->path());
   }
   if (error) throw ReportError("cannot list " + directory.string() + ": " + error.message());
+  for (const auto& path : stale) {
+    std::error_code ignored;  // a capture that cannot be removed is overwritten or left; no reason to stop
+    fs::remove(path, ignored);  // not while iterating: whether the iterator then skips entries is unspecified
+  }
 
   std::vector<fs::path> written;
   auto write_test = [&](const TestResult& test) {

@@ -81,8 +81,11 @@ TEST(Pcap, WritesBothSidesOfTestsWithEvidence) {
   // A stale capture from an earlier run is removed.
   std::filesystem::create_directories(dir.path() / "pcap");
   write_text_file(dir.path() / "pcap" / "stale.inside.pcap", "old");
+  // A wire testbed's whole-side capture of this very run stays.
+  write_text_file(dir.path() / "pcap" / "netns-inside.pcap", "this run");
   const auto written = write_pcaps(run, dir.path() / "pcap");
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "pcap" / "stale.inside.pcap"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "pcap" / "netns-inside.pcap"));
   // sanity.begin, two tests with evidence, sanity.end: two files each.
   EXPECT_EQ(written.size(), 8u);
   const auto inside = dir.path() / "pcap" / "rfc4787.req1.mapping.udp.inside.pcap";

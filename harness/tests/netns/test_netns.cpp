@@ -409,26 +409,8 @@ TEST(NetnsWire, Rfc4787SuiteAgainstLinuxNftMasquerade) {
   EXPECT_LT(suite.seconds, 60.0);
 }
 
-// Every bundled Linux nft profile (profiles/linux-nft-*.toml), loaded as the CLI loads it.
-TEST(NetnsWire, Rfc4787SuiteAgainstEveryBundledLinuxNftProfile) {
-  NEED_ROOT();
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(NATCERT_PROFILES_DIR)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("linux-nft-", 0) == 0 && entry.path().extension() == ".toml") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  ASSERT_FALSE(files.empty()) << "no profiles/linux-nft-*.toml";
-  for (const auto& file : files) {
-    SCOPED_TRACE(file.string());
-    const DutProfile profile = load_profile(file);
-    NetnsDutConfig config = to_netns_config(profile);  // as the CLI does
-    const SuiteRun suite = run_rfc4787(config);
-    expect_decided(suite);
-    EXPECT_LT(suite.seconds, 60.0);
-  }
-  EXPECT_TRUE(ours(getpid()).empty());
-}
+// Every bundled profile, run through the command line with its report checked: cli.profile.* in
+// cli/CMakeLists.txt.
 
 // The timer tests (req5*, req6*) in real time: about 11 minutes, so not part of the CTest run. Run it
 // by hand: harness_netns_tests --gtest_also_run_disabled_tests --gtest_filter='*TimerTests*'

@@ -1,0 +1,43 @@
+cmake_minimum_required(VERSION 3.25)
+# One bundled DUT profile end to end through the command line, as a user runs it: natcert run writes
+# the report directory (a DUT may FAIL tests, exit 1, but never leave them INCONCLUSIVE or ERROR,
+# exit 3), report.json parses and natcert report re-renders it, and the run's namespaces are gone.
+#   cmake -DNATCERT=exe -DPROFILE=name -DWORK=dir [-DPYTHON=python3] -P profile_run.cmake
+file(REMOVE_RECURSE "${WORK}")
+execute_process(COMMAND "${NATCERT}" run --dut "${PROFILE}" --suite rfc4787 --skip "rfc4787.req5*,rfc4787.req6*"
+                        --out "${WORK}"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
+if(err MATCHES "needs root")
+  message("natcert run --dut ${PROFILE}: needs root; skipped")  # matched by SKIP_REGULAR_EXPRESSION
+  return()
+endif()
+if(NOT rc MATCHES "^[01]$")
+  message(FATAL_ERROR "natcert run --dut ${PROFILE}: exit ${rc}, expected 0 or 1\n${err}")
+endif()
+foreach(name report.json junit.xml report.html pcap/netns-inside.pcap pcap/netns-outside.pcap)
+  if(NOT EXISTS "${WORK}/${name}")
+    message(FATAL_ERROR "natcert run --dut ${PROFILE} did not write ${WORK}/${name}\n${err}")
+  endif()
+endforeach()
+
+if(PYTHON)
+  execute_process(COMMAND "${PYTHON}" -m json.tool "${WORK}/report.json" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE perr)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${WORK}/report.json does not parse: ${perr}")
+  endif()
+endif()
+execute_process(COMMAND "${NATCERT}" report "${WORK}" --out "${WORK}/rerendered" --format html,junit
+                RESULT_VARIABLE rc ERROR_VARIABLE rerr TIMEOUT 60)
+if(NOT rc EQUAL 0 OR NOT EXISTS "${WORK}/rerendered/report.html")
+  message(FATAL_ERROR "natcert report could not re-render ${WORK}: exit ${rc}\n${rerr}")
+endif()
+
+# The start line names the DUT namespace ("nc<pid>_<n>-dut"): nothing with that prefix may remain.
+if(NOT err MATCHES "network namespace (nc[0-9]+_[0-9]+)-")
+  message(FATAL_ERROR "no namespace name in natcert's start line:\n${err}")
+endif()
+set(prefix "${CMAKE_MATCH_1}")
+execute_process(COMMAND ip netns list OUTPUT_VARIABLE namespaces)
+if(namespaces MATCHES "${prefix}-")
+  message(FATAL_ERROR "natcert run --dut ${PROFILE} left namespaces behind:\n${namespaces}")
+endif()
