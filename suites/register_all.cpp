@@ -6,6 +6,7 @@ void register_all(harness::Registry& registry) {
   register_rfc4787(registry);
   register_rfc5382(registry);
   register_rfc5508(registry);
+  register_rfc3027(registry);
 }
 
 }  // namespace natcert::suites

@@ -350,10 +350,15 @@ constexpr std::array<std::pair<std::string_view, UnsolicitedSyn>, 4> kUnsolicite
     {"immediate-rst", UnsolicitedSyn::immediate_rst},
     {"immediate-port-unreachable", UnsolicitedSyn::immediate_port_unreachable},
 }};
-constexpr std::array<std::pair<std::string_view, FragmentHandling>, 3> kFragmentNames{{
+constexpr std::array<std::pair<std::string_view, FragmentHandling>, 4> kFragmentNames{{
     {"in-order-only", FragmentHandling::in_order_only},
     {"any-order", FragmentHandling::any_order},
     {"reassemble", FragmentHandling::reassemble},
+    {"none", FragmentHandling::none},
+}};
+constexpr std::array<std::pair<std::string_view, FragmentIds>, 2> kFragmentIdNames{{
+    {"unique", FragmentIds::unique},
+    {"preserve", FragmentIds::preserve},
 }};
 constexpr std::array<std::pair<std::string_view, OversizeHandling>, 3> kOversizeNames{{
     {"fragment-in-order", OversizeHandling::fragment_in_order},
@@ -606,9 +611,12 @@ Table build_table() {
 
   // --- fragments
   t.add("fragments.inbound", enum_codec(kFragmentNames), NATCERT_FIELD(fragments.inbound), "RFC4787-REQ-14",
-        "Fragments arriving from outside; in-order-only violates the MUST.");
+        "Fragments arriving from outside; in-order-only and none violate the MUST.");
   t.add("fragments.outbound", enum_codec(kFragmentNames), NATCERT_FIELD(fragments.outbound), "RFC4787-REQ-14",
         "Fragments arriving from inside (same choices as inbound).");
+  t.add("fragments.outbound-ids", enum_codec(kFragmentIdNames), NATCERT_FIELD(fragments.outbound_ids),
+        "RFC3027-2.4",
+        "IP ID of outbound fragments forwarded one by one; preserve lets two inside hosts' datagrams collide.");
   t.add("fragments.outside-mtu", UintCodec<std::uint16_t>{"at least 68"}, NATCERT_FIELD(fragments.outside_mtu),
         "RFC4787-REQ-13, RFC4787-REQ-13a", "MTU of the outside link; below the inside MTU it triggers REQ-13/13a.");
   t.add("fragments.oversize", enum_codec(kOversizeNames), NATCERT_FIELD(fragments.oversize), "RFC4787-REQ-13a",

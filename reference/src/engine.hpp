@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <unordered_map>
 #include <vector>
@@ -56,6 +57,7 @@ struct FragmentFlow {
   Ipv4Address new_destination = 0;
   Side to = Side::outside;
   EmitKind kind = EmitKind::translated;
+  std::optional<std::uint16_t> new_id;  // outbound, fragments.outbound-ids=unique (RFC 3027 §2.4)
   std::vector<std::vector<std::uint8_t>> buffered;  // fragments waiting for the header fragment
 };
 
@@ -149,6 +151,8 @@ class ReferenceNat::Impl {
   void remember_fragment_translation(const PacketView& original, Ipv4Address new_source,
                                      Ipv4Address new_destination, Side to, EmitKind kind, Output& out);
   void forward_fragment(std::vector<std::uint8_t> fragment, const detail::FragmentFlow& flow, Output& out);
+  // Gives an outbound header fragment's datagram its own IP ID (RFC 3027 §2.4), before it leaves.
+  void assign_outbound_fragment_id(const PacketView& original, std::vector<std::uint8_t>& packet);
   // Emits a translated packet towards the outside, fragmenting or refusing it per the outside MTU.
   void emit_outside(std::vector<std::uint8_t>& packet, EmitKind kind, const PacketView& original, Output& out);
   // Re-routes the packet last emitted outside through emit_outside() when it exceeds the outside MTU.
@@ -179,6 +183,7 @@ class ReferenceNat::Impl {
   std::size_t live_sessions_ = 0;
   std::deque<detail::HeldSyn> held_syns_;
   std::map<detail::FragmentKey, detail::FragmentFlow> fragments_;
+  std::uint16_t next_fragment_id_ = 0;
   double icmp_tokens_ = 0;
   TimePoint icmp_tokens_at_{};
 };

@@ -738,6 +738,7 @@ void ReferenceNat::Impl::outbound_transport(const PacketView& view, Output& out)
   if (!algs_.empty() || config_.alg.generic_payload_rewrite) apply_algs(packet, protocol, internal, external, remote);
 
   if (!to_self) {
+    if (view.ip.is_fragment()) assign_outbound_fragment_id(view, packet);
     enforce_outside_mtu(view, out);
     // Last: flushing buffered fragments emits more packets, which invalidates `packet`.
     if (view.ip.is_fragment()) {

@@ -26,6 +26,12 @@ std::uint16_t fragment_offset_of(const std::vector<std::uint8_t>& fragment) {
 std::size_t header_length_of(const std::vector<std::uint8_t>& fragment) { return (fragment[0] & 0x0f) * 4u; }
 bool more_fragments_of(const std::vector<std::uint8_t>& fragment) { return (fragment[6] & 0x20) != 0; }
 
+void set_identification(std::vector<std::uint8_t>& packet, std::uint16_t id) {
+  store16(&packet[4], id);
+  store16(&packet[10], 0);
+  store16(&packet[10], internet_checksum(Bytes(packet.data(), header_length_of(packet))));
+}
+
 // Rebuilds the datagram from its fragments when they cover it exactly; empty when incomplete or when
 // fragments overlap (overlaps are refused: they are a classic evasion and DoS vector).
 enum class Assembly { incomplete, complete, overlapping };
@@ -82,6 +88,10 @@ bool ReferenceNat::Impl::make_fragment_room() {
 bool ReferenceNat::Impl::handle_fragment(const PacketView& view, Side side, Output& out) {
   const FragmentBehavior& policy = config_.fragments;
   const FragmentHandling mode = side == Side::outside ? policy.inbound : policy.outbound;
+  if (mode == FragmentHandling::none) {
+    out.drop(DropReason::fragment_dropped);  // "Receive Fragments None": violates RFC 4787 REQ-14
+    return true;
+  }
   const FragmentKey key = key_of(view.ip, side);
   auto found = fragments_.find(key);
 
@@ -175,11 +185,27 @@ void ReferenceNat::Impl::remember_fragment_translation(const PacketView& origina
   for (auto& fragment : waiting) forward_fragment(std::move(fragment), flow, out);
 }
 
+void ReferenceNat::Impl::assign_outbound_fragment_id(const PacketView& original, std::vector<std::uint8_t>& packet) {
+  if (config_.fragments.outbound_ids != FragmentIds::unique) return;
+  const FragmentKey key = key_of(original.ip, Side::inside);
+  auto found = fragments_.find(key);
+  if (found == fragments_.end()) {
+    if (!make_fragment_room()) return;  // later fragments of this datagram will be dropped anyway
+    found = fragments_.emplace(key, FragmentFlow{}).first;
+    found->second.deadline = now_ + config_.fragments.reassembly_timeout;
+  }
+  // One ID per datagram (a repeated header fragment keeps it), from one counter for the whole NAT:
+  // two inside hosts that picked the same ID no longer share (X', Y, protocol, ID) outside.
+  if (!found->second.new_id) found->second.new_id = next_fragment_id_++;
+  set_identification(packet, *found->second.new_id);
+}
+
 void ReferenceNat::Impl::forward_fragment(std::vector<std::uint8_t> fragment, const FragmentFlow& flow,
                                           Output& out) {
   rewrite_address(fragment.data(), 12, flow.new_source, nullptr, fragment[9]);
   rewrite_address(fragment.data(), 16, flow.new_destination, nullptr, fragment[9]);
   decrement_ttl(fragment);
+  if (flow.new_id && flow.to == Side::outside) set_identification(fragment, *flow.new_id);
   if (flow.to == Side::outside && fragment.size() > config_.fragments.outside_mtu) {
     const ParseResult parsed = parse_packet(fragment, ParseOptions{false});
     if (parsed.ok()) emit_outside(fragment, flow.kind, parsed.packet, out);

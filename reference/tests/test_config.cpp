@@ -91,6 +91,7 @@ const std::map<std::string, std::string>& samples() {
       {"hairpin.source", "internal-endpoint"},
       {"fragments.inbound", "in-order-only"},
       {"fragments.outbound", "reassemble"},
+      {"fragments.outbound-ids", "preserve"},
       {"fragments.outside-mtu", "576"},
       {"fragments.oversize", "fragment-reversed"},
       {"fragments.max-pending-datagrams", "8"},
@@ -154,9 +155,9 @@ TEST(Knobs, KeysAreUniqueAndFollowTheScheme) {
   }
   // One knob per settable NatConfig field except `name`; inside_prefix and inside_prefix_length
   // share "inside-prefix". Top level 13 (incl. the three ProtocolBehavior pairs as 6), ports 9,
-  // udp-timers 4, tcp 9, icmp 28, hairpin 2, fragments 7, alg 1, + decrement-ttl, max-sessions,
+  // udp-timers 4, tcp 9, icmp 28, hairpin 2, fragments 8, alg 1, + decrement-ttl, max-sessions,
   // max-mappings-per-host, seed.
-  EXPECT_EQ(knobs().size(), 80u);
+  EXPECT_EQ(knobs().size(), 81u);
 }
 
 TEST(Knobs, EveryKnobHasASample) {

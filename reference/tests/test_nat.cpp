@@ -647,6 +647,42 @@ TEST(Fragments, ReassembleDeliversOneDatagram) {
   EXPECT_EQ(v.udp.payload().size(), 100u);
 }
 
+TEST(Fragments, NoneDropsEveryFragment) {
+  NatDriver nat(config_with([](NatConfig& c) { c.fragments.inbound = FragmentHandling::none; }));
+  const Endpoint e = nat.external_of(nat.outbound(udp(kInside1, 40000, kOutside1, 3478)));
+  auto pieces = fragment(udp(kOutside1, 3478, kExternal, e.port, std::string(100, 'x')), 48);
+  for (const auto& piece : pieces) {
+    EXPECT_TRUE(nat.inbound(piece).empty());
+    EXPECT_EQ(nat.last_drop(), DropReason::fragment_dropped);
+  }
+}
+
+// RFC 3027 §2.4: two inside hosts fragment datagrams with the same IP ID towards one peer.
+TEST(Fragments, OutboundIdsAreUniqueUnlessPreserved) {
+  for (const auto ids : {FragmentIds::unique, FragmentIds::preserve}) {
+    NatConfig config = defaults();
+    config.fragments.outbound_ids = ids;
+    NatDriver nat(config);
+    std::vector<std::uint16_t> seen;
+    for (const char* host : {kInside1, kInside2}) {
+      auto big = udp(host, 40000, kOutside1, 3478, std::string(100, 'x'));
+      store16(&big[4], 7777);
+      recompute_checksums(big);
+      for (const auto& piece : fragment(big, 48)) {
+        const auto out = nat.outbound(piece);
+        ASSERT_EQ(out.size(), 1u);
+        const PacketView v = view_of(out[0]);
+        EXPECT_EQ(internet_checksum(Bytes(out[0].bytes.data(), 20)), 0);
+        seen.push_back(v.ip.identification());
+      }
+    }
+    ASSERT_EQ(seen.size(), 6u);
+    EXPECT_EQ(seen[0], seen[2]);  // one ID per datagram
+    EXPECT_EQ(seen[3], seen[5]);
+    EXPECT_EQ(seen[0] == seen[3], ids == FragmentIds::preserve);
+  }
+}
+
 TEST(Fragments, DontFragmentTooBigGetsFragmentationNeeded) {
   NatDriver nat(config_with([](NatConfig& c) { c.fragments.outside_mtu = 576; }));
   auto big = udp(kInside1, 40000, kOutside1, 3478, std::string(1000, 'x'));

@@ -1,5 +1,6 @@
-// RFC 4787 §11: DF handling against a smaller outside MTU (REQ-13, 13a) and inbound fragments in and
-// out of order (REQ-14) under a fragment flood (REQ-14a).
+// RFC 4787 §10-11: DF handling against a smaller outside MTU (REQ-13, 13a), fragments in and out of
+// order in both directions (REQ-14), a fragment flood (REQ-14a), and how overlapping and tiny first
+// fragments are handled (characterised; the RFCs leave it open).
 #include <algorithm>
 
 #include "rfc4787/common.hpp"
@@ -10,6 +11,8 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::size_t kFullSizePayload = 1472;  // a 1500-byte datagram: the inside link's usual MTU
+constexpr std::size_t kFragmentedPayload = 1200;
+constexpr std::size_t kFragmentPayload = 400;  // 1208 bytes of UDP: four fragments
 const std::string kNoSmallerMtu =
     "the outside link carried the 1500-byte datagram whole; the requirement applies only when the outside MTU "
     "is smaller than the inside one";
@@ -19,6 +22,81 @@ std::string text_of(std::size_t length, char seed) {
   for (std::size_t i = 0; i < length; ++i) text[i] = static_cast<char>('a' + (i + static_cast<std::size_t>(seed)) % 26);
   return text;
 }
+
+harness::IpFields with_id(std::uint16_t id) {
+  harness::IpFields ip;
+  ip.id = id;
+  return ip;
+}
+
+enum class Direction { outbound, inbound };
+enum class Order { in_order, out_of_order };
+
+std::string to_string(Direction direction) { return direction == Direction::outbound ? "outbound" : "inbound"; }
+std::string to_string(Order order) { return order == Order::in_order ? "in-order" : "out-of-order"; }
+
+// One datagram's path through an existing mapping: who sends it to whom, and how it must arrive.
+struct Path {
+  Side from_side;
+  Endpoint sender;
+  Endpoint destination;
+  Side to_side;
+  Endpoint arriving_source;
+  Endpoint arriving_destination;
+};
+
+Path path_through(const Mapping& mapping, Direction direction) {
+  if (direction == Direction::outbound) {
+    return {Side::inside, mapping.internal, mapping.remote, Side::outside, mapping.external, mapping.remote};
+  }
+  return {Side::outside, mapping.remote, mapping.external, Side::inside, mapping.remote, mapping.internal};
+}
+
+// What arrived of one datagram on the far side: the datagram (whole, or reassembled by the harness from
+// the fragments that came) and how it came.
+struct Arrival {
+  std::optional<harness::Observed> datagram;
+  std::size_t fragments = 0;  // 0: it came whole (or not at all)
+
+  bool intact(const Path& path, const std::string& payload) const {
+    return datagram && datagram->checksums_ok() && datagram->payload_text() == payload &&
+           datagram->source() == path.arriving_source && datagram->destination() == path.arriving_destination;
+  }
+  // A behaviour-profile value.
+  std::string handling() const {
+    if (fragments > 0) return "forwarded-as-fragments";
+    return datagram ? "reassembled" : "dropped";
+  }
+  std::string describe(const Path& path, const std::string& payload) const {
+    const std::string how = fragments > 0 ? std::to_string(fragments) + " fragments" : "one whole datagram";
+    if (!datagram) return fragments > 0 ? how + " that do not form a complete datagram" : "nothing arrived";
+    if (intact(path, payload)) return how + ", intact from " + harness::to_string(path.arriving_source);
+    return how + " forming a datagram " + harness::to_string(datagram->source()) + " -> " +
+           harness::to_string(datagram->destination()) + " that differs from the one sent" +
+           (datagram->checksums_ok() ? "" : " (checksum does not verify)");
+  }
+};
+
+Arrival arrival_at(TestContext& ctx, Side side, Endpoint source, Endpoint destination) {
+  const auto arrived = ctx.collect(
+      side, match::fragment().from(source.address).to(destination.address) || match::udp().from(source).to(destination).whole(),
+      harness::reply_window, "the datagram, whole or in fragments");
+  Arrival arrival;
+  std::vector<Packet> pieces;
+  for (const auto& packet : arrived) {
+    if (!packet.view().ip.is_fragment()) {
+      arrival.datagram = packet;
+      arrival.fragments = 0;
+      return arrival;
+    }
+    pieces.push_back(packet.copy());
+  }
+  arrival.fragments = pieces.size();
+  if (const auto datagram = harness::reassemble(pieces)) arrival.datagram = harness::Observed(side, ctx.now(), *datagram);
+  return arrival;
+}
+
+// ---- REQ-13: a DF=1 datagram over the outside MTU --------------------------------------------------
 
 void df_set_gets_fragmentation_needed(TestContext& ctx) {
   const Endpoint x = ctx.inside_endpoint(0);
@@ -35,8 +113,26 @@ void df_set_gets_fragmentation_needed(TestContext& ctx) {
   std::string observed = "nothing came back";
   if (icmp) observed = "ICMP 3/4 with next-hop MTU " + std::to_string(icmp->view().icmp.next_hop_mtu());
   if (!fragments.empty()) observed += "; the DF=1 datagram was fragmented into " + std::to_string(fragments.size());
-  ctx.check("RFC4787-REQ-13", icmp.has_value() && fragments.empty(),
-            "ICMP \"fragmentation needed and DF set\" back to the inside host", observed);
+  if (!ctx.check("RFC4787-REQ-13", icmp.has_value() && fragments.empty(),
+                 "ICMP \"fragmentation needed and DF set\" back to the inside host", observed)) {
+    return;
+  }
+  // RFC 792 quotes the datagram as the host sent it, so the host can tell which flow it concerns.
+  const bool quote_ok = match::icmp_error(ref::icmp_type::destination_unreachable, 4).quoting(x, y).matches(icmp->bytes());
+  ctx.check("RFC4787-REQ-13", quote_ok, "the ICMP quotes the datagram as X sent it (" + harness::to_string(x) + " -> " +
+                                            harness::to_string(y) + ")",
+            quote_ok ? "quoted as sent" : "the quote does not name " + harness::to_string(x) + " -> " + harness::to_string(y));
+  // RFC 1191: the next-hop MTU is what fits. A DF=1 datagram of exactly that size must leave whole.
+  const std::size_t mtu = icmp->view().icmp.next_hop_mtu();
+  if (mtu < 68 || mtu >= kFullSizePayload + 28) {
+    ctx.check("RFC4787-REQ-13", false, "a next-hop MTU between 68 and 1499 bytes",
+              "next-hop MTU " + std::to_string(mtu));
+    return;
+  }
+  ctx.send(Side::inside, harness::udp(x, y, text_of(mtu - 28, 'm'), ip), "DF=1 datagram of the reported MTU");
+  const bool fits = ctx.expect(Side::outside, match::udp().to(y).whole(), harness::reply_window).has_value();
+  ctx.check("RFC4787-REQ-13", fits, "a DF=1 datagram of the reported next-hop MTU (" + std::to_string(mtu) + " bytes) leaves whole",
+            fits ? "it left whole" : "it did not leave whole");
 }
 
 void df_clear_is_fragmented(TestContext& ctx) {
@@ -69,63 +165,141 @@ void df_clear_is_fragmented(TestContext& ctx) {
             "fragments sent in order", "fragment offsets in arrival order: " + order);
 }
 
-// What reached `internal` within the window: a whole datagram, or fragments reassembled by the harness.
-std::optional<harness::Observed> datagram_at(TestContext& ctx, Endpoint internal) {
-  const auto arrived = ctx.collect(Side::inside, match::fragment().to(internal.address) || match::udp().to(internal).whole(),
-                                   harness::reply_window);
-  std::vector<Packet> pieces;
-  for (const auto& packet : arrived) {
-    if (!packet.view().ip.is_fragment()) return packet;
-    pieces.push_back(packet.copy());
-  }
-  const auto datagram = harness::reassemble(pieces);
-  if (!datagram) return std::nullopt;
-  return harness::Observed(Side::inside, ctx.now(), *datagram);
+// ---- REQ-14: fragments in and out of order, both directions ----------------------------------------
+
+void fragments_through_mapping(TestContext& ctx, Direction direction, Order order) {
+  const Mapping mapping = ctx.learn_mapping(ctx.inside_endpoint(0), ctx.outside_endpoint(0));
+  ctx.bind("X'", mapping.external);
+  const Path path = path_through(mapping, direction);
+  const std::string payload = text_of(kFragmentedPayload, 'k');
+  auto pieces = harness::fragment(harness::udp(path.sender, path.destination, payload,
+                                               with_id(static_cast<std::uint16_t>(ctx.random()))),
+                                  kFragmentPayload);
+  if (order == Order::out_of_order) std::reverse(pieces.begin(), pieces.end());
+  for (const Packet& piece : pieces) ctx.send(path.from_side, piece, "fragment, " + to_string(order));
+  const Arrival arrival = arrival_at(ctx, path.to_side, path.arriving_source, path.arriving_destination);
+  ctx.profile("fragments." + to_string(direction) + "." + to_string(order), arrival.handling());
+  ctx.check("RFC4787-REQ-14", arrival.intact(path, payload),
+            "the " + std::to_string(pieces.size()) + "-fragment datagram (" +
+                (order == Order::in_order ? "header fragment first" : "header fragment last") + ") arrives intact at " +
+                harness::to_string(path.arriving_destination),
+            arrival.describe(path, payload));
 }
+
+// ---- REQ-14a: floods and overlaps -------------------------------------------------------------------
 
 // Sends a fragmented datagram from the mapping's peer to X' and reports whether X received it intact.
-bool fragmented_datagram_arrives(TestContext& ctx, const Mapping& mapping, bool reversed, std::uint16_t id,
-                                 std::string_view note) {
-  const std::string payload = text_of(1200, static_cast<char>(id & 0x7f));
-  harness::IpFields ip;
-  ip.id = id;
-  auto pieces = harness::fragment(harness::udp(mapping.remote, mapping.external, payload, ip), 400);
-  if (reversed) std::reverse(pieces.begin(), pieces.end());
+bool fragmented_datagram_arrives(TestContext& ctx, const Mapping& mapping, std::string_view note) {
+  const Path path = path_through(mapping, Direction::inbound);
+  const std::string payload = text_of(kFragmentedPayload, 'n');
+  const auto pieces = harness::fragment(
+      harness::udp(path.sender, path.destination, payload, with_id(static_cast<std::uint16_t>(ctx.random()))),
+      kFragmentPayload);
   for (const Packet& piece : pieces) ctx.send(Side::outside, piece, note);
-  const auto datagram = datagram_at(ctx, mapping.internal);
-  return datagram && datagram->checksums_ok() && datagram->payload_text() == payload;
+  return arrival_at(ctx, Side::inside, path.arriving_source, path.arriving_destination).intact(path, payload);
 }
 
-void inbound_fragments_any_order(TestContext& ctx) {
-  const Mapping mapping = ctx.learn_mapping(ctx.inside_endpoint(0), ctx.outside_endpoint(0));
-  const bool in_order = fragmented_datagram_arrives(ctx, mapping, false, 0x1111, "fragment, in order");
-  ctx.check("RFC4787-REQ-14", in_order, "an in-order fragmented datagram reaches X intact",
-            in_order ? "delivered intact" : "not delivered intact");
-  const bool out_of_order = fragmented_datagram_arrives(ctx, mapping, true, 0x2222, "fragment, reversed order");
-  ctx.check("RFC4787-REQ-14", out_of_order, "a datagram whose header fragment arrives last reaches X intact",
-            out_of_order ? "delivered intact" : "not delivered intact");
+// After an attack on the fragment handling: the mapping must still carry unfragmented and in-order
+// fragmented datagrams.
+void check_still_working(TestContext& ctx, const Mapping& mapping, const std::string& attack) {
+  ctx.drain(Side::inside);
+  const bool unfragmented =
+      reaches_inside(ctx, mapping.remote, mapping.external, mapping.internal, "unfragmented, after the attack");
+  const bool in_order = fragmented_datagram_arrives(ctx, mapping, "in-order fragment, after the attack");
+  ctx.check("RFC4787-REQ-14a", unfragmented && in_order,
+            "after " + attack + ", unfragmented and in-order fragmented datagrams arrive",
+            std::string("unfragmented ") + (unfragmented ? "delivered" : "lost") + ", in-order fragmented " +
+                (in_order ? "delivered" : "lost"));
 }
 
 void fragment_flood_resistance(TestContext& ctx) {
   constexpr int kFloodDatagrams = 200;  // incomplete sets: one trailing fragment each, never completed
   const Mapping mapping = ctx.learn_mapping(ctx.inside_endpoint(0), ctx.outside_endpoint(0));
   for (int i = 0; i < kFloodDatagrams; ++i) {
-    harness::IpFields ip;
-    ip.id = static_cast<std::uint16_t>(0x4000 + i);
-    const auto pieces = harness::fragment(harness::udp(mapping.remote, mapping.external, text_of(64, 'z'), ip), 32);
+    const auto pieces = harness::fragment(
+        harness::udp(mapping.remote, mapping.external, text_of(64, 'z'), with_id(static_cast<std::uint16_t>(0x4000 + i))),
+        32);
     ctx.send(Side::outside, pieces.back(), "flood: a trailing fragment whose set never completes");
   }
-  ctx.drain(Side::inside);
-  const bool unfragmented =
-      reaches_inside(ctx, mapping.remote, mapping.external, mapping.internal, "unfragmented, after the flood");
-  const bool in_order = fragmented_datagram_arrives(ctx, mapping, false, 0x3333, "in-order fragment, after the flood");
-  ctx.check("RFC4787-REQ-14a", unfragmented && in_order,
-            "after a flood of 200 incomplete fragment sets, unfragmented and in-order fragmented datagrams arrive",
-            std::string("unfragmented ") + (unfragmented ? "delivered" : "lost") + ", in-order fragmented " +
-                (in_order ? "delivered" : "lost"));
+  check_still_working(ctx, mapping, "a flood of 200 incomplete fragment sets");
+}
+
+// Overlapping fragments (RFC 791 allows them; RFC 1858 and RFC 3128 describe overlap attacks): Y sends
+// a datagram whose second fragment is followed by a conflicting rewrite of the same bytes. What X gets
+// is characterised; the NAT must keep working afterwards.
+void overlapping_fragments(TestContext& ctx) {
+  constexpr int kOverlappingDatagrams = 8;
+  const Mapping mapping = ctx.learn_mapping(ctx.inside_endpoint(0), ctx.outside_endpoint(0));
+  const Path path = path_through(mapping, Direction::inbound);
+  const std::string original = text_of(kFragmentedPayload, 'o');
+  std::string rewritten = original;
+  std::fill(rewritten.begin() + kFragmentPayload, rewritten.begin() + 2 * kFragmentPayload, '#');
+  std::string outcome;
+  for (int i = 0; i < kOverlappingDatagrams; ++i) {
+    const auto id = with_id(static_cast<std::uint16_t>(ctx.random()));
+    auto pieces = harness::fragment(harness::udp(path.sender, path.destination, original, id), kFragmentPayload);
+    const auto conflicting =
+        harness::fragment(harness::udp(path.sender, path.destination, rewritten, id), kFragmentPayload);
+    pieces.insert(pieces.begin() + 2, conflicting[1]);  // the same offset again, other bytes
+    for (const Packet& piece : pieces) ctx.send(Side::outside, piece, "overlapping fragment set");
+    if (i > 0) continue;
+    // The first set is looked at; the others only load the NAT.
+    const Arrival arrival = arrival_at(ctx, Side::inside, path.arriving_source, path.arriving_destination);
+    if (!arrival.datagram) {
+      outcome = arrival.fragments > 0 ? "forwarded the " + std::to_string(arrival.fragments) +
+                                            " fragments, the conflict left to the host"
+                                      : "dropped the overlapping set";
+    } else if (arrival.intact(path, original)) {
+      outcome = "delivered the datagram with the first copy of the overlapping bytes";
+    } else if (arrival.intact(path, rewritten)) {
+      outcome = "delivered the datagram with the last copy of the overlapping bytes";
+    } else {
+      outcome = "delivered something else: " + arrival.describe(path, original);
+    }
+    ctx.profile("fragments.inbound.overlapping", arrival.handling());
+  }
+  ctx.info("overlapping fragments: the NAT " + outcome);
+  check_still_working(ctx, mapping, std::to_string(kOverlappingDatagrams) + " overlapping fragment sets");
 }
 
 const std::string kSmallMtu = "rfc-strict,fragments.outside-mtu=1280";
+const std::string kReq14Quote =
+    "REQ-14: A NAT MUST support receiving in-order and out-of-order fragments, so it MUST have \"Received Fragment "
+    "Out of Order\" behavior.";
+const std::string kReq14aQuote =
+    "a) A NAT's out-of-order fragment processing mechanism MUST be designed so that fragmentation-based DoS attacks "
+    "do not compromise the NAT's ability to process in-order and unfragmented IP packets.";
+
+void register_fragments_any_order(Registry& registry) {
+  for (const Direction direction : {Direction::outbound, Direction::inbound}) {
+    for (const Order order : {Order::in_order, Order::out_of_order}) {
+      const std::string knob = "rfc-strict,fragments." + to_string(direction) + "=";
+      const bool outbound = direction == Direction::outbound;
+      std::vector<Mutant> mutants{{"receive-none", knob + "none", Verdict::fail, "drops every fragment"}};
+      if (order == Order::out_of_order) {
+        mutants.push_back({"in-order-only", knob + "in-order-only", Verdict::fail,
+                           "drops fragments that arrive before the header fragment"});
+      }
+      registry.add(TestCase{
+          .id = "rfc4787.req14.fragments." + to_string(direction) + "-" + to_string(order),
+          .suite = kSuite,
+          .requirements = {{"RFC4787-REQ-14", Level::must}},
+          .title = std::string(outbound ? "Outbound" : "Inbound") + " UDP fragments " +
+                   (order == Order::in_order ? "in order" : "out of order (header fragment last)") +
+                   " pass intact",
+          .procedure = std::string("Establish X:x -> Y:y and learn X':x'. ") +
+                       (outbound ? "X sends Y:y" : "Y sends X':x'") +
+                       " a 1200-byte UDP datagram in four fragments, " +
+                       (order == Order::in_order ? "in order" : "in reverse order, so the header fragment comes last") +
+                       ". " + (outbound ? "Y must receive it from X':x'" : "X must receive it from Y:y") +
+                       ", intact: whole or as fragments the harness reassembles, with valid checksums.",
+          .rfc_quote = kReq14Quote,
+          .run = [direction, order](TestContext& ctx) { fragments_through_mapping(ctx, direction, order); },
+          .mutants = mutants,
+      });
+    }
+  }
+}
 
 }  // namespace
 
@@ -136,8 +310,9 @@ void register_fragments(Registry& registry) {
       .requirements = {{"RFC4787-REQ-13", Level::must}},
       .title = "DF=1 datagram too big for the outside link gets ICMP fragmentation needed",
       .procedure = "Send a 1500-byte UDP datagram with DF=1 from inside. If it leaves whole, the outside MTU is not "
-                   "smaller and the test is SKIP. Otherwise the inside host must get ICMP 3/4 and nothing may "
-                   "leave fragmented.",
+                   "smaller and the test is SKIP. Otherwise the inside host must get ICMP 3/4, nothing may leave "
+                   "fragmented, the ICMP must quote the datagram as X sent it (X:x -> Y:y), and its next-hop MTU must "
+                   "be right: a DF=1 datagram of exactly that size must then leave whole.",
       .rfc_quote = "REQ-13 If the packet received on an internal IP address has DF=1, the NAT MUST send back an "
                    "ICMP message \"Fragmentation needed and DF set\" to the host, as described in [RFC0792].",
       .run = df_set_gets_fragmentation_needed,
@@ -160,19 +335,7 @@ void register_fragments(Registry& registry) {
                   {"reversed-fragments", kSmallMtu + ",fragments.oversize=fragment-reversed", Verdict::warn,
                    "sends the fragments last first"}},
   });
-  registry.add(TestCase{
-      .id = "rfc4787.req14.fragments-any-order",
-      .suite = kSuite,
-      .requirements = {{"RFC4787-REQ-14", Level::must}},
-      .title = "Inbound fragments are accepted in order and out of order",
-      .procedure = "Establish X:x -> Y:y. Y sends a 1200-byte datagram to X':x' in four fragments, first in order, "
-                   "then another one in reverse order (header fragment last). X must receive both intact.",
-      .rfc_quote = "REQ-14: A NAT MUST support receiving in-order and out-of-order fragments, so it MUST have "
-                   "\"Received Fragment Out of Order\" behavior.",
-      .run = inbound_fragments_any_order,
-      .mutants = {{"in-order-only", "rfc-strict,fragments.inbound=in-order-only", Verdict::fail,
-                   "drops fragments that arrive before the header fragment"}},
-  });
+  register_fragments_any_order(registry);
   registry.add(TestCase{
       .id = "rfc4787.req14a.fragment-flood",
       .suite = kSuite,
@@ -180,12 +343,25 @@ void register_fragments(Registry& registry) {
       .title = "A fragment flood does not stop in-order and unfragmented traffic",
       .procedure = "Establish X:x -> Y:y, then send 200 trailing fragments of datagrams that never complete. An "
                    "unfragmented datagram and an in-order fragmented datagram from Y must still reach X.",
-      .rfc_quote = "a) A NAT's out-of-order fragment processing mechanism MUST be designed so that "
-                   "fragmentation-based DoS attacks do not compromise the NAT's ability to process in-order and "
-                   "unfragmented IP packets.",
+      .rfc_quote = kReq14aQuote,
       .run = fragment_flood_resistance,
       .mutants = {{"no-eviction", "rfc-strict,fragments.evict-oldest-when-full=false", Verdict::fail,
                    "a full fragment table refuses new datagrams until it times out"}},
+  });
+  registry.add(TestCase{
+      .id = "rfc4787.req14a.overlapping-fragments",
+      .suite = kSuite,
+      .requirements = {{"RFC4787-REQ-14a", Level::must}},
+      .title = "Overlapping inbound fragments: characterised, and the NAT keeps working",
+      .procedure = "Establish X:x -> Y:y. Y sends X':x' eight 1200-byte datagrams in four fragments each, with a "
+                   "conflicting copy of the second fragment (same offset, other bytes) right after it. What X "
+                   "receives of the first is INFO (dropped, forwarded as fragments, first or last copy kept; the "
+                   "RFCs leave it open). Then an unfragmented and an in-order fragmented datagram from Y must still "
+                   "reach X.",
+      .rfc_quote = kReq14aQuote,
+      .run = overlapping_fragments,
+      .mutants = {{"table-wedged", "rfc-strict,fragments.max-pending-datagrams=1,fragments.evict-oldest-when-full=false",
+                   Verdict::fail, "a fragment table that fills up and is never evicted refuses later datagrams"}},
   });
 }
 

@@ -37,6 +37,12 @@ enum class FragmentHandling : std::uint8_t {
   in_order_only,  // violates REQ-14: a fragment arriving before the header fragment is dropped
   any_order,      // buffers fragments until the header fragment arrives, then forwards them all
   reassemble,     // reassembles the datagram and forwards it whole
+  none,           // violates REQ-14 ("Receive Fragments None"): every fragment is dropped
+};
+// RFC 3027 §2.4: the IP identification of outbound fragments forwarded one by one.
+enum class FragmentIds : std::uint8_t {
+  unique,    // each fragmented datagram gets a fresh ID, so two inside hosts never collide behind X'
+  preserve,  // keeps the inside host's ID: two hosts using the same ID towards one peer collide
 };
 // RFC 4787 REQ-13a: how a DF=0 datagram larger than the outside MTU leaves.
 enum class OversizeHandling : std::uint8_t {
@@ -139,6 +145,7 @@ struct HairpinBehavior {
 struct FragmentBehavior {
   FragmentHandling inbound = FragmentHandling::any_order;     // RFC 4787 REQ-14
   FragmentHandling outbound = FragmentHandling::any_order;
+  FragmentIds outbound_ids = FragmentIds::unique;              // RFC 3027 §2.4
   std::uint16_t outside_mtu = 1500;                           // RFC 4787 REQ-13
   OversizeHandling oversize = OversizeHandling::fragment_in_order;  // RFC 4787 REQ-13a
   std::uint32_t max_pending_datagrams = 64;                   // RFC 4787 REQ-14a (bounded buffering)

@@ -1,0 +1,24 @@
+// RFC 3027 (Protocol Complications with NAT): shared names and one registration function per section.
+#pragma once
+
+#include "natcert/harness/context.hpp"
+#include "natcert/harness/testcase.hpp"
+
+namespace natcert::suites::rfc3027 {
+
+using harness::Endpoint;
+using harness::Level;
+using harness::Mapping;
+using harness::Packet;
+using harness::Registry;
+using harness::TestCase;
+using harness::TestContext;
+using harness::Verdict;
+using ref::Side;
+namespace match = harness::match;
+
+inline constexpr const char* kSuite = "rfc3027";
+
+void register_fragment_id(Registry& registry);  // §2.4
+
+}  // namespace natcert::suites::rfc3027

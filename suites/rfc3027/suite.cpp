@@ -1,0 +1,9 @@
+// RFC 3027 (Protocol Complications with NAT): one file per RFC section.
+#include "natcert/suites/suites.hpp"
+#include "rfc3027/common.hpp"
+
+namespace natcert::suites {
+
+void register_rfc3027(harness::Registry& registry) { rfc3027::register_fragment_id(registry); }
+
+}  // namespace natcert::suites
