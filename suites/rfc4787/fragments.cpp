@@ -3,6 +3,7 @@
 // fragments are handled (characterised; the RFCs leave it open).
 #include <algorithm>
 
+#include "natcert/reference/checksum.hpp"
 #include "rfc4787/common.hpp"
 
 namespace natcert::suites::rfc4787 {
@@ -68,7 +69,9 @@ struct Arrival {
     return datagram ? "reassembled" : "dropped";
   }
   std::string describe(const Path& path, const std::string& payload) const {
-    const std::string how = fragments > 0 ? std::to_string(fragments) + " fragments" : "one whole datagram";
+    const std::string how = fragments == 1   ? std::string("1 fragment")
+                            : fragments > 1  ? std::to_string(fragments) + " fragments"
+                                             : "one whole datagram";
     if (!datagram) return fragments > 0 ? how + " that do not form a complete datagram" : "nothing arrived";
     if (intact(path, payload)) return how + ", intact from " + harness::to_string(path.arriving_source);
     return how + " forming a datagram " + harness::to_string(datagram->source()) + " -> " +
@@ -77,9 +80,10 @@ struct Arrival {
   }
 };
 
-Arrival arrival_at(TestContext& ctx, Side side, Endpoint source, Endpoint destination) {
+Arrival arrival_at(TestContext& ctx, Side side, Endpoint source, Endpoint destination,
+                   const harness::Matcher& transport = match::udp()) {
   const auto arrived = ctx.collect(
-      side, match::fragment().from(source.address).to(destination.address) || match::udp().from(source).to(destination).whole(),
+      side, match::fragment().from(source.address).to(destination.address) || transport.from(source).to(destination).whole(),
       harness::reply_window, "the datagram, whole or in fragments");
   Arrival arrival;
   std::vector<Packet> pieces;
@@ -262,6 +266,62 @@ void overlapping_fragments(TestContext& ctx) {
   check_still_working(ctx, mapping, std::to_string(kOverlappingDatagrams) + " overlapping fragment sets");
 }
 
+// Splits an IPv4 packet without options in two: a first fragment of `first_bytes` (a multiple of 8) and
+// the rest.
+std::vector<Packet> split_after(const Packet& packet, std::size_t first_bytes) {
+  constexpr std::size_t kHeader = 20;
+  std::vector<Packet> pieces{harness::fragment(packet, first_bytes).front()};
+  Packet rest(packet.begin(), packet.begin() + kHeader);
+  rest.insert(rest.end(), packet.begin() + static_cast<std::ptrdiff_t>(kHeader + first_bytes), packet.end());
+  rest[2] = static_cast<std::uint8_t>(rest.size() >> 8);
+  rest[3] = static_cast<std::uint8_t>(rest.size() & 0xff);
+  rest[6] = static_cast<std::uint8_t>((packet[6] & 0x40) | ((first_bytes / 8) >> 8));  // DF kept, MF clear
+  rest[7] = static_cast<std::uint8_t>((first_bytes / 8) & 0xff);
+  rest[10] = rest[11] = 0;
+  const std::uint16_t sum = ref::internet_checksum(ref::Bytes(rest.data(), kHeader));
+  rest[10] = static_cast<std::uint8_t>(sum >> 8);
+  rest[11] = static_cast<std::uint8_t>(sum & 0xff);
+  pieces.push_back(std::move(rest));
+  return pieces;
+}
+
+// A first fragment of 8 bytes (RFC 1858's tiny fragment): a UDP header fits whole, a TCP one does not
+// (its flags and checksum fall in the second fragment), so a NAT may not see what it must rewrite.
+// What leaves is characterised; whatever reaches Y must be the datagram correctly translated, and the
+// NAT must keep carrying traffic afterwards.
+void tiny_first_fragment(TestContext& ctx, ref::TransportKind protocol) {
+  const bool tcp = protocol == ref::TransportKind::tcp;
+  const Mapping inbound = ctx.learn_mapping(ctx.inside_endpoint(0), ctx.outside_endpoint(0));
+  const std::string payload = text_of(200, 't');
+  const auto id = with_id(static_cast<std::uint16_t>(ctx.random()));
+  Path path{};
+  Packet datagram;
+  if (tcp) {
+    const harness::TcpMapping connection = ctx.learn_tcp_mapping(ctx.inside_endpoint(1), ctx.outside_endpoint(1));
+    path = {Side::inside, connection.internal, connection.remote, Side::outside, connection.external, connection.remote};
+    datagram = harness::tcp(connection.internal, connection.remote,
+                            {.flags = harness::tcp_flag::ack | harness::tcp_flag::psh,
+                             .seq = connection.inside_next_seq,
+                             .ack = connection.outside_next_seq},
+                            payload, id);
+  } else {
+    const Mapping outbound = ctx.learn_mapping(ctx.inside_endpoint(1), ctx.outside_endpoint(1));
+    path = path_through(outbound, Direction::outbound);
+    datagram = harness::udp(path.sender, path.destination, payload, id);
+  }
+  for (const Packet& piece : split_after(datagram, 8)) ctx.send(Side::inside, piece, "8-byte first fragment, then the rest");
+  const Arrival arrival = arrival_at(ctx, Side::outside, path.arriving_source, path.arriving_destination,
+                                     tcp ? match::tcp() : match::udp());
+  const std::string name = tcp ? "TCP" : "UDP";
+  ctx.profile(std::string("fragments.tiny-first.") + (tcp ? "tcp" : "udp"), arrival.handling());
+  ctx.info(name + " datagram with an 8-byte first fragment: " +
+           (arrival.datagram || arrival.fragments > 0 ? arrival.describe(path, payload) : "dropped"));
+  const bool clean = (!arrival.datagram && arrival.fragments == 0) || arrival.intact(path, payload);
+  ctx.check("RFC4787-REQ-14", clean, "nothing, or the datagram correctly translated from " + harness::to_string(path.arriving_source),
+            arrival.datagram || arrival.fragments > 0 ? arrival.describe(path, payload) : "nothing arrived");
+  check_still_working(ctx, inbound, "a " + name + " datagram with an 8-byte first fragment");
+}
+
 const std::string kSmallMtu = "rfc-strict,fragments.outside-mtu=1280";
 const std::string kReq14Quote =
     "REQ-14: A NAT MUST support receiving in-order and out-of-order fragments, so it MUST have \"Received Fragment "
@@ -269,6 +329,29 @@ const std::string kReq14Quote =
 const std::string kReq14aQuote =
     "a) A NAT's out-of-order fragment processing mechanism MUST be designed so that fragmentation-based DoS attacks "
     "do not compromise the NAT's ability to process in-order and unfragmented IP packets.";
+
+void register_tiny_first_fragment(Registry& registry) {
+  for (const ref::TransportKind protocol : {ref::TransportKind::udp, ref::TransportKind::tcp}) {
+    const bool tcp = protocol == ref::TransportKind::tcp;
+    const std::string name = tcp ? "tcp" : "udp";
+    registry.add(TestCase{
+        .id = "rfc4787.req14a.tiny-first-fragment." + name,
+        .suite = kSuite,
+        .requirements = {{"RFC4787-REQ-14", Level::must}, {"RFC4787-REQ-14a", Level::must}},
+        .title = std::string(tcp ? "TCP" : "UDP") + " datagram whose first fragment holds only 8 bytes: characterised, "
+                 "never half translated",
+        .procedure = std::string("X sends Y, through an established ") + (tcp ? "TCP connection, a 200-byte data segment" : "UDP mapping, a 200-byte datagram") +
+                     " in two fragments, the first carrying only 8 bytes of " + (tcp ? "the 20-byte TCP header (ports and sequence number; flags and checksum in the second)" : "payload (just the UDP header)") +
+                     ". What Y receives is INFO (dropped, reassembled, forwarded as fragments); if anything arrives it "
+                     "must be the datagram correctly translated from X' (REQ-14). Then an unfragmented and an in-order "
+                     "fragmented datagram from outside must still reach X (REQ-14a).",
+        .rfc_quote = kReq14aQuote,
+        .run = [protocol](TestContext& ctx) { tiny_first_fragment(ctx, protocol); },
+        .mutants = {{"table-wedged", "rfc-strict,fragments.max-pending-datagrams=1,fragments.evict-oldest-when-full=false",
+                     Verdict::fail, "the fragment state the tiny datagram leaves behind fills a table that is never evicted"}},
+    });
+  }
+}
 
 void register_fragments_any_order(Registry& registry) {
   for (const Direction direction : {Direction::outbound, Direction::inbound}) {
@@ -348,6 +431,7 @@ void register_fragments(Registry& registry) {
       .mutants = {{"no-eviction", "rfc-strict,fragments.evict-oldest-when-full=false", Verdict::fail,
                    "a full fragment table refuses new datagrams until it times out"}},
   });
+  register_tiny_first_fragment(registry);
   registry.add(TestCase{
       .id = "rfc4787.req14a.overlapping-fragments",
       .suite = kSuite,
