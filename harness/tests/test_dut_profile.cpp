@@ -14,6 +14,7 @@
 #include "natcert/harness/command.hpp"
 #include "natcert/harness/dut_profile.hpp"
 #include "natcert/harness/netns_testbed.hpp"
+#include "natcert/harness/ports_testbed.hpp"
 
 namespace fs = std::filesystem;
 using namespace natcert::harness;
@@ -437,6 +438,42 @@ TEST(DutProfile, NetnsTestbedConfiguration) {
   EXPECT_EQ(argv[argv.size() - 5], "\"out0\"");
   EXPECT_THROW((void)to_netns_config(load_profile(profiles_dir / "refnat-rfc-strict.toml")), ProfileError);
   EXPECT_THROW((void)to_netns_config(load_profile(profiles_dir / "example-hardware-router.toml")), ProfileError);
+}
+
+TEST(DutProfile, RefnatProfileBecomesANamespaceTestbedWithTheDaemonAsItsProcess) {
+  const DutProfile refnat = load_profile(profiles_dir / "refnat-rfc-strict.toml");
+  const NetnsDutConfig c = to_netns_config(refnat, RefnatProgram{"/opt/natcert/bin/natcert"});
+  EXPECT_FALSE(c.kernel_addressing);
+  ASSERT_TRUE(c.dut_process.has_value());
+  EXPECT_TRUE(c.dut_process->stdio_control);
+  EXPECT_EQ(c.dut_process->argv,
+            (std::vector<std::string>{"/opt/natcert/bin/natcert", "refnat", "--inside-if", "in0", "--outside-if", "out0",
+                                      "--inside", "10.0.0.1/24", "--outside", "203.0.113.1/24", "--outside",
+                                      "203.0.113.2/24", "--gateway", "203.0.113.254", "--config", "rfc-strict",
+                                      "--control", "stdio"}));
+  EXPECT_EQ(c.nat_external.size(), 2u);
+  // A netns profile is unchanged by the program; a ports profile is not for the namespace testbed.
+  const NetnsDutConfig netns = to_netns_config(load_profile(profiles_dir / "linux-nft-masquerade.toml"), RefnatProgram{"x"});
+  EXPECT_FALSE(netns.dut_process.has_value());
+  EXPECT_TRUE(netns.kernel_addressing);
+  EXPECT_THROW((void)to_netns_config(load_profile(profiles_dir / "example-hardware-router.toml"), RefnatProgram{"x"}),
+               ProfileError);
+}
+
+TEST(DutProfile, PortsProfileBecomesAPortsTestbedConfiguration) {
+  const DutProfile router = load_profile(profiles_dir / "example-hardware-router.toml");
+  const PortsDutConfig c = to_ports_config(router);
+  EXPECT_EQ(c.inside_interface, "enp1s0");
+  EXPECT_EQ(c.outside_interface, "enp2s0");
+  EXPECT_EQ(c.upstream_router, ipv4("203.0.113.254"));
+  EXPECT_EQ(c.reset.size(), 1u);
+  const PortsDutConfig overridden = to_ports_config(router, PortInterfaces{"eth1", "eth2"});
+  EXPECT_EQ(overridden.inside_interface, "eth1");
+  EXPECT_EQ(overridden.outside_interface, "eth2");
+  // {inside_if} expands to the interface in use, not the profile's.
+  const auto argv = overridden.expand(overridden.setup.front().argv, NetnsNames{"", "", "eth1", "eth2"});
+  EXPECT_EQ(argv, (std::vector<std::string>{"ip", "link", "set", "eth1", "up"}));
+  EXPECT_THROW((void)to_ports_config(load_profile(profiles_dir / "linux-nft-masquerade.toml")), ProfileError);
 }
 
 // As root: the namespace testbed comes up with every bundled netns profile (setup commands succeed,

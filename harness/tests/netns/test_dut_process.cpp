@@ -3,7 +3,8 @@
 // it comes up, resets and stats go over its stdin/stdout, a process that fails early or never says
 // ready is a clear NetnsError with its stderr, a deaf one costs a note (never a hang), one that dies
 // mid-run leaves the later tests INCONCLUSIVE, and nothing (namespace, process) is left behind. The
-// real daemon (`natcert refnat`) runs in the CLI tests (cli.run_refnat_*).
+// real daemon (`natcert refnat`, via the bundled refnat-rfc-strict profile) comes up, carries the
+// sanity probe, and a reset clears its mappings.
 //
 // Needs root (CAP_NET_ADMIN): every test skips with that message otherwise; fails when CI is set.
 #include <gtest/gtest.h>
@@ -17,9 +18,11 @@
 #include <string>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "natcert/harness/context.hpp"
+#include "natcert/harness/dut_profile.hpp"
 #include "natcert/harness/netns_testbed.hpp"
 #include "natcert/harness/runner.hpp"
 #include "natcert/suites/suites.hpp"
@@ -239,3 +242,49 @@ TEST(NetnsDutProcess, ProcessDyingMidRunLeavesLaterTestsInconclusiveAndTheRunCom
 }
 
 }  // namespace
+
+// ---- The real daemon: `natcert refnat`, through the bundled profile as the CLI converts it ---------
+
+std::string stat_value(const std::string& stats, const std::string& key) {
+  const auto at = stats.find(" " + key + "=");
+  if (at == std::string::npos) return {};
+  const auto start = at + key.size() + 2;
+  return stats.substr(start, stats.find_first_of(" \n", start) - start);
+}
+
+// Whether any process lives in the network namespace with this inode (the DUT namespace's).
+bool process_in_namespace(ino_t inode) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    struct stat st {};
+    if (::stat((entry.path() / "ns" / "net").c_str(), &st) == 0 && st.st_ino == inode) return true;
+  }
+  return false;
+}
+
+TEST(NetnsRefnatDaemon, ComesUpCarriesTheProbeResetClearsItsStateAndLeavesNothing) {
+  NEED_ROOT();
+  const DutProfile profile = load_profile(std::filesystem::path(NATCERT_PROFILES_DIR) / "refnat-rfc-strict.toml");
+  NetnsDutConfig config = to_netns_config(profile, RefnatProgram{NATCERT_EXECUTABLE});
+  ASSERT_TRUE(config.dut_process.has_value());
+  EXPECT_FALSE(config.kernel_addressing);
+  ino_t dut_inode = 0;
+  {
+    NetnsTestbed testbed(config);
+    struct stat st {};
+    ASSERT_EQ(::stat(("/run/netns/" + testbed.dut_namespace()).c_str(), &st), 0);
+    dut_inode = st.st_ino;
+    EXPECT_TRUE(process_in_namespace(dut_inode)) << "no daemon in the DUT namespace";
+    const TestResult probe = run_test(testbed, sanity_probe(), 3);
+    EXPECT_EQ(probe.verdict, Verdict::pass) << probe.reason;
+    const std::string before = joined(testbed.diagnostics());
+    std::printf("%s", before.c_str());
+    EXPECT_NE(stat_value(before, "mappings"), "0") << before;
+    EXPECT_NE(stat_value(before, "mappings"), "") << before;
+    // A new session resets the daemon: its mappings are gone.
+    { const auto session = testbed.open_session(sanity_probe(), 1); }
+    const std::string after = joined(testbed.diagnostics());
+    EXPECT_EQ(stat_value(after, "mappings"), "0") << after;
+  }
+  EXPECT_FALSE(process_in_namespace(dut_inode)) << "the daemon outlived its testbed";
+  EXPECT_TRUE(ours().empty());
+}

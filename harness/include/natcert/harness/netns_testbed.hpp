@@ -10,6 +10,14 @@
 //                                     out0 203.0.113.1/24  <--veth-->   third party 192.0.2.50
 //                                     default via 203.0.113.254          (harness ns, "h-out")
 //
+// A DUT process (dut_process) may be started in the DUT namespace once the links are up, e.g. the
+// reference NAT daemon (`natcert refnat`, kind "refnat" profiles): natcert waits for its ready line,
+// resets it over its stdin/stdout control channel where reset commands run, adds its stats to the
+// diagnostics and stops it at shutdown. With kernel_addressing = false the DUT interfaces carry no
+// kernel IPv4 configuration, so only the process answers for the DUT's addresses.
+// The emulated hosts, capture demultiplexing and sessions are shared with PortsTestbed
+// (ports_testbed.hpp), which puts the same emulated hosts on two physical interfaces instead.
+//
 // Names are unique per run: "nc<pid>_<n>-dut" and "nc<pid>_<n>-h". Everything is removed when the
 // testbed is destroyed, when construction fails, on SIGINT/SIGTERM (handlers delete the namespaces,
 // then the signal takes its previous course), and a later run removes namespaces whose creating
