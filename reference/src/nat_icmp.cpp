@@ -213,7 +213,12 @@ void ReferenceNat::Impl::outbound_icmp_query(const PacketView& view, Output& out
   std::uint8_t* message = ip + view.transport_offset;
   rewrite_address(ip, 12, external.address, nullptr, ip_protocol::icmp);
   rewrite_port(message + kIcmpIdentifier, external.port, message + kIcmpChecksum, ChecksumKind::standard);
+  if (view.ip.is_fragment()) assign_outbound_fragment_id(view, packet);
   enforce_outside_mtu(view, out);
+  // Last: flushing buffered fragments emits more packets, which invalidates `packet`.
+  if (view.ip.is_fragment()) {
+    remember_fragment_translation(view, external.address, remote.address, Side::outside, EmitKind::translated, out);
+  }
 }
 
 void ReferenceNat::Impl::inbound_icmp_query(const PacketView& view, Output& out) {
@@ -262,6 +267,9 @@ void ReferenceNat::Impl::inbound_icmp_query(const PacketView& view, Output& out)
   std::uint8_t* message = ip + view.transport_offset;
   rewrite_address(ip, 16, internal.address, nullptr, ip_protocol::icmp);
   rewrite_port(message + kIcmpIdentifier, internal.port, message + kIcmpChecksum, ChecksumKind::standard);
+  if (view.ip.is_fragment()) {
+    remember_fragment_translation(view, remote.address, internal.address, Side::inside, EmitKind::translated, out);
+  }
 }
 
 void ReferenceNat::Impl::inbound_icmp_other(const PacketView& view, Output& out) {

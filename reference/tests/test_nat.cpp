@@ -683,6 +683,27 @@ TEST(Fragments, OutboundIdsAreUniqueUnlessPreserved) {
   }
 }
 
+TEST(Fragments, IcmpEchoFragmentsFollowTheirHeaderFragment) {
+  NatDriver nat(config_with());
+  Tins::IP ip(kOutside1, kInside1);
+  Tins::ICMP icmp(Tins::ICMP::ECHO_REQUEST);
+  icmp.id(77);
+  icmp.sequence(1);
+  ip /= icmp;
+  ip /= Tins::RawPDU(std::string(100, 'x'));
+  auto big = serialize(ip);
+  store16(&big[4], 4343);
+  recompute_checksums(big);
+  auto pieces = fragment(big, 48);
+  ASSERT_EQ(pieces.size(), 3u);
+  EXPECT_TRUE(nat.outbound(pieces[2]).empty());
+  EXPECT_EQ(nat.last_drop(), DropReason::fragment_buffered);
+  const auto first = nat.outbound(pieces[0]);
+  ASSERT_EQ(first.size(), 2u);  // the header fragment, then the buffered trailing one
+  EXPECT_EQ(nat.outbound(pieces[1]).size(), 1u);
+  for (const auto& piece : first) EXPECT_EQ(view_of(piece).ip.source(), addr(kExternal));
+}
+
 TEST(Fragments, DontFragmentTooBigGetsFragmentationNeeded) {
   NatDriver nat(config_with([](NatConfig& c) { c.fragments.outside_mtu = 576; }));
   auto big = udp(kInside1, 40000, kOutside1, 3478, std::string(1000, 'x'));

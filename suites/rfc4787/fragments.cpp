@@ -32,6 +32,7 @@ harness::IpFields with_id(std::uint16_t id) {
 
 enum class Direction { outbound, inbound };
 enum class Order { in_order, out_of_order };
+enum class Carrier { udp, icmp_echo };
 
 std::string to_string(Direction direction) { return direction == Direction::outbound ? "outbound" : "inbound"; }
 std::string to_string(Order order) { return order == Order::in_order ? "in-order" : "out-of-order"; }
@@ -72,7 +73,7 @@ struct Arrival {
     const std::string how = fragments == 1   ? std::string("1 fragment")
                             : fragments > 1  ? std::to_string(fragments) + " fragments"
                                              : "one whole datagram";
-    if (!datagram) return fragments > 0 ? how + " that do not form a complete datagram" : "nothing arrived";
+    if (!datagram) return fragments > 0 ? how + (fragments == 1 ? " that does" : " that do") + " not form a complete datagram" : "nothing arrived";
     if (intact(path, payload)) return how + ", intact from " + harness::to_string(path.arriving_source);
     return how + " forming a datagram " + harness::to_string(datagram->source()) + " -> " +
            harness::to_string(datagram->destination()) + " that differs from the one sent" +
@@ -171,20 +172,54 @@ void df_clear_is_fragmented(TestContext& ctx) {
 
 // ---- REQ-14: fragments in and out of order, both directions ----------------------------------------
 
-void fragments_through_mapping(TestContext& ctx, Direction direction, Order order) {
-  const Mapping mapping = ctx.learn_mapping(ctx.inside_endpoint(0), ctx.outside_endpoint(0));
-  ctx.bind("X'", mapping.external);
-  const Path path = path_through(mapping, direction);
+// ICMP echo (the identifier plays the port): X pings Y once, Y answers, so X':id' is known.
+Path echo_path(TestContext& ctx, Direction direction) {
+  const Endpoint x{ctx.inside(0), ctx.fresh_port()};
+  const harness::Ipv4Address y = ctx.outside(0);
+  ctx.send(Side::inside, harness::icmp_echo(x.address, y, x.port, 1, "probe"), "echo request, to learn X':id'");
+  const auto seen = ctx.expect(Side::outside, match::icmp_echo_request().to(y), harness::reply_window);
+  if (!seen) ctx.inconclusive("the echo request that sets up the ICMP mapping did not come through");
+  const Endpoint external = seen->source();
+  ctx.bind("X'", external);
+  ctx.send(Side::outside, harness::icmp_echo_reply(y, external.address, external.port, 1, "probe"), "echo reply");
+  if (!ctx.expect(Side::inside, match::icmp_echo_reply().to(x), harness::reply_window)) {
+    ctx.inconclusive("the echo reply that completes the ICMP mapping did not come through");
+  }
+  if (direction == Direction::outbound) return {Side::inside, x, {y, x.port}, Side::outside, external, {y, external.port}};
+  return {Side::outside, {y, external.port}, external, Side::inside, {y, x.port}, x};
+}
+
+void fragments_through_mapping(TestContext& ctx, Carrier carrier, Direction direction, Order order) {
+  const bool echo = carrier == Carrier::icmp_echo;
+  Path path{};
+  if (echo) {
+    path = echo_path(ctx, direction);
+  } else {
+    const Mapping mapping = ctx.learn_mapping(ctx.inside_endpoint(0), ctx.outside_endpoint(0));
+    ctx.bind("X'", mapping.external);
+    path = path_through(mapping, direction);
+  }
   const std::string payload = text_of(kFragmentedPayload, 'k');
-  auto pieces = harness::fragment(harness::udp(path.sender, path.destination, payload,
-                                               with_id(static_cast<std::uint16_t>(ctx.random()))),
-                                  kFragmentPayload);
+  const auto ip = with_id(static_cast<std::uint16_t>(ctx.random()));
+  Packet datagram;
+  if (!echo) {
+    datagram = harness::udp(path.sender, path.destination, payload, ip);
+  } else if (direction == Direction::outbound) {
+    datagram = harness::icmp_echo(path.sender.address, path.destination.address, path.sender.port, 2, payload, ip);
+  } else {
+    datagram = harness::icmp_echo_reply(path.sender.address, path.destination.address, path.sender.port, 2, payload, ip);
+  }
+  auto pieces = harness::fragment(datagram, kFragmentPayload);
   if (order == Order::out_of_order) std::reverse(pieces.begin(), pieces.end());
   for (const Packet& piece : pieces) ctx.send(path.from_side, piece, "fragment, " + to_string(order));
-  const Arrival arrival = arrival_at(ctx, path.to_side, path.arriving_source, path.arriving_destination);
-  ctx.profile("fragments." + to_string(direction) + "." + to_string(order), arrival.handling());
+  const harness::Matcher whole = !echo ? match::udp()
+                                 : direction == Direction::outbound ? match::icmp_echo_request()
+                                                                    : match::icmp_echo_reply();
+  const Arrival arrival = arrival_at(ctx, path.to_side, path.arriving_source, path.arriving_destination, whole);
+  ctx.profile("fragments." + std::string(echo ? "icmp-echo." : "") + to_string(direction) + "." + to_string(order),
+              arrival.handling());
   ctx.check("RFC4787-REQ-14", arrival.intact(path, payload),
-            "the " + std::to_string(pieces.size()) + "-fragment datagram (" +
+            "the " + std::to_string(pieces.size()) + "-fragment " + (echo ? "echo message" : "datagram") + " (" +
                 (order == Order::in_order ? "header fragment first" : "header fragment last") + ") arrives intact at " +
                 harness::to_string(path.arriving_destination),
             arrival.describe(path, payload));
@@ -354,30 +389,42 @@ void register_tiny_first_fragment(Registry& registry) {
 }
 
 void register_fragments_any_order(Registry& registry) {
-  for (const Direction direction : {Direction::outbound, Direction::inbound}) {
-    for (const Order order : {Order::in_order, Order::out_of_order}) {
-      const std::string knob = "rfc-strict,fragments." + to_string(direction) + "=";
+  struct Variant {
+    Carrier carrier;
+    Order order;
+  };
+  // ICMP echo adds the identifier as the port and the ICMP checksum over every fragment; its
+  // out-of-order case covers it.
+  for (const Variant variant : {Variant{Carrier::udp, Order::in_order}, Variant{Carrier::udp, Order::out_of_order},
+                                Variant{Carrier::icmp_echo, Order::out_of_order}}) {
+    for (const Direction direction : {Direction::outbound, Direction::inbound}) {
+      const Order order = variant.order;
+      const Carrier carrier = variant.carrier;
+      const bool echo = carrier == Carrier::icmp_echo;
       const bool outbound = direction == Direction::outbound;
+      const std::string knob = "rfc-strict,fragments." + to_string(direction) + "=";
       std::vector<Mutant> mutants{{"receive-none", knob + "none", Verdict::fail, "drops every fragment"}};
       if (order == Order::out_of_order) {
         mutants.push_back({"in-order-only", knob + "in-order-only", Verdict::fail,
                            "drops fragments that arrive before the header fragment"});
       }
+      const std::string message = echo ? (outbound ? "an echo request" : "an echo reply") : "a UDP datagram";
       registry.add(TestCase{
-          .id = "rfc4787.req14.fragments." + to_string(direction) + "-" + to_string(order),
+          .id = "rfc4787.req14.fragments." + std::string(echo ? "icmp-echo-" : "") + to_string(direction) + "-" +
+                to_string(order),
           .suite = kSuite,
           .requirements = {{"RFC4787-REQ-14", Level::must}},
-          .title = std::string(outbound ? "Outbound" : "Inbound") + " UDP fragments " +
-                   (order == Order::in_order ? "in order" : "out of order (header fragment last)") +
-                   " pass intact",
-          .procedure = std::string("Establish X:x -> Y:y and learn X':x'. ") +
-                       (outbound ? "X sends Y:y" : "Y sends X':x'") +
-                       " a 1200-byte UDP datagram in four fragments, " +
+          .title = std::string(outbound ? "Outbound" : "Inbound") + (echo ? " ICMP echo" : " UDP") + " fragments " +
+                   (order == Order::in_order ? "in order" : "out of order (header fragment last)") + " pass intact",
+          .procedure = std::string(echo ? "X pings Y once and Y answers, so X':id' is known. "
+                                        : "Establish X:x -> Y:y and learn X':x'. ") +
+                       (outbound ? "X sends Y " : "Y sends X' ") + message + " of 1200 bytes in four fragments, " +
                        (order == Order::in_order ? "in order" : "in reverse order, so the header fragment comes last") +
-                       ". " + (outbound ? "Y must receive it from X':x'" : "X must receive it from Y:y") +
+                       ". " + (outbound ? "Y must receive it from X'" : "X must receive it from Y") +
+                       (echo ? " with the identifier translated" : "") +
                        ", intact: whole or as fragments the harness reassembles, with valid checksums.",
           .rfc_quote = kReq14Quote,
-          .run = [direction, order](TestContext& ctx) { fragments_through_mapping(ctx, direction, order); },
+          .run = [carrier, direction, order](TestContext& ctx) { fragments_through_mapping(ctx, carrier, direction, order); },
           .mutants = mutants,
       });
     }
