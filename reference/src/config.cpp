@@ -463,6 +463,10 @@ Table build_table() {
         "RFC7857-S6", "true: a UDP mapping also admits inbound TCP to the same port, and vice versa.");
   t.add("pooling", enum_codec(kPoolingNames), NATCERT_FIELD(pooling), "RFC4787-REQ-2, RFC7857-S4",
         "Which pool address a new mapping gets; arbitrary violates the RECOMMENDED paired pooling.");
+  t.add("paired-pool-spill", boolean, NATCERT_FIELD(paired_pool_spill), "RFC7857-S4",
+        "true (soft-APP) violates the SHOULD: a host whose paired address ran out of ports gets another one.");
+  t.add("filtered-inbound-refreshes", boolean, NATCERT_FIELD(filtered_inbound_refreshes), "RFC7857-S7",
+        "true violates: inbound packets the filter rejects still refresh the mapping's sessions (UDP and TCP).");
 
   // --- port assignment
   t.add("ports.min-port", UintCodec<std::uint16_t>{"0 = the range starts at port 1"},
@@ -525,6 +529,10 @@ Table build_table() {
         "true violates: with tcp.unsolicited-syn=silent-drop, filtered SYNs to mapped ports get a RST at once.");
   t.add("tcp.drop-after-fin", boolean, NATCERT_FIELD(tcp_behavior.drop_after_fin), "RFC5382-REQ-2",
         "true violates: data after the first FIN is dropped (no half-close).");
+  t.add("tcp.track-fin", boolean, NATCERT_FIELD(tcp_behavior.track_fin), "RFC7857-S2",
+        "FINs move the session to the closing states of RFC 7857 Fig. 1; false keeps it ESTABLISHED (violates).");
+  t.add("tcp.translate-rst", boolean, NATCERT_FIELD(tcp_behavior.translate_rst), "RFC7857-S2.2",
+        "Translate a RST that matches a session; false drops it (violates the MUST).");
 
   // --- ICMP
   t.add("icmp.query-timeout", duration, NATCERT_FIELD(icmp_behavior.query_timeout), "RFC5508-REQ-2",

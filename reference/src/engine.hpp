@@ -118,6 +118,8 @@ class ReferenceNat::Impl {
   bool filter_allows(std::uint32_t mapping, Protocol protocol, Endpoint remote) const;
   Duration session_timeout(const detail::SessionRecord& session) const;
   void refresh(std::uint32_t session);
+  // An inbound packet the filter rejected: refreshes the mapping only under the RFC 7857 §7 violation.
+  void refresh_filtered(std::uint32_t mapping_id);
   Ipv4Address choose_external_address(Ipv4Address internal_host);
   detail::PortAllocator& allocator(Ipv4Address external, Protocol cls);
 

@@ -458,8 +458,9 @@ std::uint32_t ReferenceNat::Impl::obtain_mapping(Protocol protocol, Endpoint int
   const auto& pool = config_.external_addresses;
   for (std::size_t attempt = 0; attempt < pool.size() && !port; ++attempt) {
     if (attempt > 0) {
-      // Paired pooling keeps a host on its address (RFC 7857 §4): no spilling to another one.
-      if (config_.pooling == Pooling::paired) break;
+      // Paired pooling keeps a host on its address (RFC 7857 §4): no spilling to another one, unless
+      // the soft-APP knob allows it.
+      if (config_.pooling == Pooling::paired && !config_.paired_pool_spill) break;
       external_address = pool[(std::find(pool.begin(), pool.end(), external_address) - pool.begin() + 1) % pool.size()];
     }
     PortAllocator& ports = allocator(external_address, cls);
@@ -622,6 +623,13 @@ Duration ReferenceNat::Impl::session_timeout(const SessionRecord& session) const
 
 void ReferenceNat::Impl::refresh(std::uint32_t session) {
   sessions_[session].expires_at = now_ + session_timeout(sessions_[session]);
+}
+
+void ReferenceNat::Impl::refresh_filtered(std::uint32_t mapping_id) {
+  if (!config_.filtered_inbound_refreshes || mapping_id == kNone) return;  // violates RFC 7857 §7 when on
+  for (std::uint32_t s = mappings_[mapping_id].first_session; s != kNone; s = sessions_[s].next) {
+    if (session_alive(s)) refresh(s);
+  }
 }
 
 bool ReferenceNat::Impl::filter_allows(std::uint32_t mapping_id, Protocol protocol, Endpoint remote) const {
@@ -797,6 +805,7 @@ void ReferenceNat::Impl::inbound_transport(const PacketView& view, Output& out, 
         return;
       }
       if (!allowed || !config_.tcp_behavior.pass_inbound_initiated) {
+        if (!allowed) refresh_filtered(mapping_id);
         if (hairpin_pass) {
           out.drop(DropReason::filtered);
           return;
@@ -805,6 +814,7 @@ void ReferenceNat::Impl::inbound_transport(const PacketView& view, Output& out, 
         return;
       }
     } else if (!allowed) {
+      refresh_filtered(mapping_id);
       out.drop(mapping_id == kNone ? DropReason::no_mapping : DropReason::filtered);
       return;
     }
@@ -841,6 +851,7 @@ bool ReferenceNat::Impl::tcp_outbound_allowed(std::uint32_t session_id, const Tc
   const bool syn = tcp.has(tcp_flag::syn);
   const bool ack = tcp.has(tcp_flag::ack);
   if (tcp.has(tcp_flag::rst)) {
+    if (!config_.tcp_behavior.translate_rst) return false;  // violates RFC 7857 §2.2
     session.tcp = TcpState::reset;
     return true;
   }
@@ -855,7 +866,7 @@ bool ReferenceNat::Impl::tcp_outbound_allowed(std::uint32_t session_id, const Tc
       if (syn) session.tcp = TcpState::established;  // SYN-ACK, or simultaneous open from outside first
       break;
     case TcpState::established:
-      if (tcp.has(tcp_flag::fin)) session.tcp = TcpState::fin_out;
+      if (tcp.has(tcp_flag::fin) && config_.tcp_behavior.track_fin) session.tcp = TcpState::fin_out;
       break;
     case TcpState::fin_in:
       if (tcp.has(tcp_flag::fin)) session.tcp = TcpState::fin_both;
@@ -881,6 +892,7 @@ bool ReferenceNat::Impl::tcp_inbound_allowed(std::uint32_t session_id, const Tcp
   const bool syn = tcp.has(tcp_flag::syn);
   const bool ack = tcp.has(tcp_flag::ack);
   if (tcp.has(tcp_flag::rst)) {
+    if (!config_.tcp_behavior.translate_rst) return false;  // violates RFC 7857 §2.2
     session.tcp = TcpState::reset;
     return true;
   }
@@ -895,7 +907,7 @@ bool ReferenceNat::Impl::tcp_inbound_allowed(std::uint32_t session_id, const Tcp
     case TcpState::syn_in:
       break;
     case TcpState::established:
-      if (tcp.has(tcp_flag::fin)) session.tcp = TcpState::fin_in;
+      if (tcp.has(tcp_flag::fin) && config_.tcp_behavior.track_fin) session.tcp = TcpState::fin_in;
       break;
     case TcpState::fin_out:
       if (config_.tcp_behavior.drop_after_fin && !tcp.payload().empty()) return false;  // violates half-close

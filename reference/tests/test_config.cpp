@@ -40,6 +40,8 @@ const std::map<std::string, std::string>& samples() {
       {"protocol-independent-mapping", "true"},
       {"protocol-independent-filtering", "true"},
       {"pooling", "arbitrary"},
+      {"paired-pool-spill", "true"},
+      {"filtered-inbound-refreshes", "true"},
       {"ports.min-port", "2000"},
       {"ports.max-port", "60000"},
       {"ports.preserve-port", "false"},
@@ -56,6 +58,8 @@ const std::map<std::string, std::string>& samples() {
       {"tcp.established", "1h"},
       {"tcp.transitory", "1m"},
       {"tcp.rst-linger", "0s"},
+      {"tcp.track-fin", "false"},
+      {"tcp.translate-rst", "false"},
       {"tcp.unsolicited-syn-hold", "2s"},
       {"tcp.unsolicited-syn", "immediate-rst"},
       {"tcp.simultaneous-open", "false"},
@@ -154,10 +158,10 @@ TEST(Knobs, KeysAreUniqueAndFollowTheScheme) {
     EXPECT_EQ(knob.description.find('\n'), std::string_view::npos) << knob.key;
   }
   // One knob per settable NatConfig field except `name`; inside_prefix and inside_prefix_length
-  // share "inside-prefix". Top level 13 (incl. the three ProtocolBehavior pairs as 6), ports 9,
-  // udp-timers 4, tcp 9, icmp 28, hairpin 2, fragments 8, alg 1, + decrement-ttl, max-sessions,
+  // share "inside-prefix". Top level 15 (incl. the three ProtocolBehavior pairs as 6), ports 9,
+  // udp-timers 4, tcp 11, icmp 28, hairpin 2, fragments 8, alg 1, + decrement-ttl, max-sessions,
   // max-mappings-per-host, seed.
-  EXPECT_EQ(knobs().size(), 81u);
+  EXPECT_EQ(knobs().size(), 85u);
 }
 
 TEST(Knobs, EveryKnobHasASample) {

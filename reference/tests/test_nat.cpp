@@ -249,6 +249,27 @@ TEST(Pooling, ArbitraryUsesSeveralAddresses) {
   EXPECT_EQ(used.size(), 2u);
 }
 
+// RFC 7857 §4: with paired pooling, a host whose address ran out of ports gets no mapping; soft-APP
+// (the MAY knob) moves it to another address.
+TEST(Pooling, ExhaustedPairedAddressDropsUnlessSoftApp) {
+  for (const bool soft : {false, true}) {
+    NatConfig config = defaults();
+    config.external_addresses = {addr("203.0.113.1"), addr("203.0.113.2")};
+    config.ports.min_port = 40000;
+    config.ports.max_port = 40003;
+    config.paired_pool_spill = soft;
+    NatDriver nat(config);
+    const Ipv4Address anchored = nat.external_of(nat.outbound(udp(kInside1, 41000, kOutside1, 3478))).address;
+    nat.external_of(nat.outbound(udp(kInside1, 41002, kOutside1, 3478)));  // the last even port there
+    const auto third = nat.outbound(udp(kInside1, 41004, kOutside1, 3478));
+    bool left_elsewhere = false;
+    for (const Emitted& e : third) {
+      if (e.to == Side::outside) left_elsewhere = parse_packet(e.bytes).packet.ip.source() != anchored;
+    }
+    EXPECT_EQ(left_elsewhere, soft);
+  }
+}
+
 // ---- UDP timers (RFC 4787 REQ-5, REQ-6)
 
 TEST(UdpTimer, MappingLivesExactlyItsTimeout) {
@@ -466,6 +487,53 @@ TEST(Tcp, HalfCloseCarriesDataUnlessViolating) {
     nat.outbound(tcp(kInside1, 40000, kOutside1, 80, Tins::TCP::FIN | Tins::TCP::ACK, 2, 10));
     const auto data = nat.inbound(tcp(kOutside1, 80, kExternal, e.port, Tins::TCP::ACK, 10, 3, "more"));
     EXPECT_EQ(data.size(), violating ? 0u : 1u);
+  }
+}
+
+// RFC 7857 Fig. 1: FINs both ways put the session on the transitory timer; untracked FINs keep it
+// ESTABLISHED (violates §2).
+TEST(Tcp, FinsBothWaysEndWithTheTransitoryTimerUnlessUntracked) {
+  for (const bool violating : {false, true}) {
+    NatConfig config = defaults();
+    config.tcp_behavior.track_fin = !violating;
+    NatDriver nat(config);
+    const Endpoint e = nat.external_of(nat.outbound(tcp(kInside1, 40000, kOutside1, 80, Tins::TCP::SYN, 1)));
+    nat.inbound(tcp(kOutside1, 80, kExternal, e.port, Tins::TCP::SYN | Tins::TCP::ACK, 9, 2));
+    nat.outbound(tcp(kInside1, 40000, kOutside1, 80, Tins::TCP::FIN | Tins::TCP::ACK, 2, 10));
+    nat.inbound(tcp(kOutside1, 80, kExternal, e.port, Tins::TCP::FIN | Tins::TCP::ACK, 10, 3));
+    nat.wait(241s);
+    EXPECT_EQ(nat.inbound(tcp(kOutside1, 80, kExternal, e.port, Tins::TCP::ACK, 11, 3)).size(), violating ? 1u : 0u);
+  }
+}
+
+// RFC 7857 §2.2: a RST matching a session is translated either way; the violating knob drops it.
+TEST(Tcp, RstIsTranslatedUnlessViolating) {
+  for (const bool violating : {false, true}) {
+    NatConfig config = defaults();
+    config.tcp_behavior.translate_rst = !violating;
+    NatDriver nat(config);
+    const Endpoint a = nat.external_of(nat.outbound(tcp(kInside1, 40000, kOutside1, 80, Tins::TCP::SYN, 1)));
+    nat.inbound(tcp(kOutside1, 80, kExternal, a.port, Tins::TCP::SYN | Tins::TCP::ACK, 9, 2));
+    EXPECT_EQ(nat.outbound(tcp(kInside1, 40000, kOutside1, 80, Tins::TCP::RST, 2)).size(), violating ? 0u : 1u);
+    const Endpoint b = nat.external_of(nat.outbound(tcp(kInside1, 40002, kOutside1, 80, Tins::TCP::SYN, 1)));
+    nat.inbound(tcp(kOutside1, 80, kExternal, b.port, Tins::TCP::SYN | Tins::TCP::ACK, 9, 2));
+    EXPECT_EQ(nat.inbound(tcp(kOutside1, 80, kExternal, b.port, Tins::TCP::RST, 10)).size(), violating ? 0u : 1u);
+  }
+}
+
+// RFC 7857 §7: inbound packets the filter rejects do not refresh the mapping; the violating knob lets a
+// stranger keep it alive.
+TEST(UdpTimer, FilteredInboundPacketsRefreshOnlyWhenViolating) {
+  for (const bool violating : {false, true}) {
+    NatConfig config = defaults();
+    config.filtered_inbound_refreshes = violating;
+    NatDriver nat(config);
+    const Endpoint e = nat.external_of(nat.outbound(udp(kInside1, 40000, kOutside1, 3478)));
+    for (int i = 0; i < 4; ++i) {
+      nat.wait(100s);
+      EXPECT_TRUE(nat.inbound(udp(kOutside2, 3478, kExternal, e.port)).empty());  // filtered (address-dependent)
+    }
+    EXPECT_EQ(nat.inbound(udp(kOutside1, 3478, kExternal, e.port)).size(), violating ? 1u : 0u);
   }
 }
 

@@ -95,6 +95,8 @@ struct TcpBehavior {
   bool simultaneous_open = true;  // RFC 5382 REQ-2a; false drops an inbound SYN on an outbound-SYN session
   bool pass_inbound_initiated = true;  // RFC 5382 REQ-2: an allowed inbound SYN may open a connection
   bool drop_after_fin = false;    // violates RFC 5382 REQ-2 (half-close): drops data after the first FIN
+  bool track_fin = true;       // RFC 7857 §2 (Fig. 1); false: FINs leave the session ESTABLISHED
+  bool translate_rst = true;   // RFC 7857 §2.2 (MUST); false drops RSTs that match a session
   bool release_held_syn = false;  // violates RFC 5382 REQ-4: delivers the held SYN after the outbound one
   // Violates RFC 5382 REQ-4a: under silent_drop, a filtered SYN to a port that has a mapping gets an
   // immediate RST (a stealth policy that still reveals the NAT); SYNs to unmapped ports stay unanswered.
@@ -175,6 +177,8 @@ struct NatConfig {
   bool protocol_independent_mapping = false;    // violates RFC 7857 §5 default
   bool protocol_independent_filtering = false;  // violates RFC 7857 §6 default
   Pooling pooling = Pooling::paired;
+  bool paired_pool_spill = false;  // "soft-APP" (RFC 7857 §4 MAY knob; on, it violates the SHOULD)
+  bool filtered_inbound_refreshes = false;  // violates RFC 7857 §7: rejected inbound packets refresh
   PortAssignment ports;
   UdpTimers udp_timers;
   TcpBehavior tcp_behavior;

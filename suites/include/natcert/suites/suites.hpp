@@ -10,6 +10,7 @@ void register_rfc4787(harness::Registry& registry);
 void register_rfc5382(harness::Registry& registry);
 void register_rfc5508(harness::Registry& registry);
 void register_rfc3027(harness::Registry& registry);
+void register_rfc7857(harness::Registry& registry);
 
 // Every suite, in report order.
 void register_all(harness::Registry& registry);

@@ -1,0 +1,226 @@
+// RFC 7857 §7 and §7.1: what must not keep a mapping alive. Inbound packets a security policy rejects
+// (§7), and the inside host's "go away" answers to inbound packets (§7.1), must not refresh it. Both are
+// judged against a twin mapping created at the same moment whose lifetime nothing extends, so the DUT's
+// own timer (unknown on a real device) is the yardstick.
+#include "rfc7857/common.hpp"
+
+namespace natcert::suites::rfc7857 {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr Duration kRound = 30s;
+constexpr int kRounds = 30;  // 15 min: three times RFC 4787's recommended 5 min timer
+
+// The round in which a mapping stopped delivering, if it did.
+std::string stop_text(std::optional<int> round) {
+  return round ? "stopped delivering after " + harness::format_duration(kRound * *round) : "still delivering after " +
+                                                                                             harness::format_duration(kRound * kRounds);
+}
+
+// Y sends to the twin (X does nothing) and to the mapping under test (X answers every delivered packet
+// with ICMP Port Unreachable) once per round, until both stop delivering. Without inbound refresh
+// (REQ-6a off), the twin stops when the DUT's timer runs out; the mapping under test must stop then too.
+void outbound_errors(TestContext& ctx) {
+  harness::ReflectorOptions options;
+  options.reply = false;
+  const Mapping twin = ctx.learn_mapping(ctx.inside_endpoint(0), ctx.outside_endpoint(0), options);
+  const Mapping answered = ctx.learn_mapping(ctx.inside_endpoint(1), ctx.outside_endpoint(1), options);
+  ctx.bind("X1' (twin)", twin.external);
+  ctx.bind("X2' (answers with ICMP errors)", answered.external);
+  std::optional<int> twin_stop;
+  std::optional<int> answered_stop;
+  for (int round = 1; round <= kRounds && (!twin_stop || !answered_stop); ++round) {
+    ctx.sleep(kRound);
+    const std::string when = " after " + harness::format_duration(kRound * round);
+    if (!twin_stop && !reaches_inside(ctx, twin.remote, twin.external, twin.internal, "to the twin" + when)) {
+      twin_stop = round;
+    }
+    if (answered_stop) continue;
+    ctx.send(Side::outside, harness::udp(answered.remote, answered.external, "probe"), "to X2'" + when);
+    const auto delivered = ctx.expect(Side::inside, match::udp().from(answered.remote).to(answered.internal));
+    if (!delivered) {
+      answered_stop = round;
+      continue;
+    }
+    ctx.send(Side::inside,
+             harness::icmp_error(answered.internal.address, answered.remote.address, 3, 3, delivered->bytes()),
+             "X2's Port Unreachable" + when);
+    ctx.expect(Side::outside, match::icmp_error(3, 3).to(answered.remote.address), harness::reply_window,
+               "the Port Unreachable, translated");
+  }
+  const std::string observed = "the twin " + stop_text(twin_stop) + ", the answering mapping " +
+                               stop_text(answered_stop);
+  if (!twin_stop) {
+    ctx.inconclusive("the twin mapping kept receiving the inbound packets for 15 min: inbound packets refresh "
+                     "mappings (RFC 4787 REQ-6a), which hides what the outbound errors do: " + observed);
+  }
+  ctx.check("RFC7857-S7.1", Level::should_not, answered_stop && *answered_stop <= *twin_stop + 1,
+            "the mapping whose host answers with ICMP errors expires with its twin (within one round of 30 s)",
+            observed);
+}
+
+// §7, UDP: the yardstick is the DUT's idle timer measured on mappings of their own (one inbound probe
+// each). The mapping under test then receives a packet every 30 s from Y2, which its filter rejects (the
+// security policy of an address-dependent or stricter NAT), until one round past the measured lifetime;
+// Y1's packet must then find it gone.
+const std::vector<Duration> kUdpLifetimeProbes = {60s, 120s, 180s, 240s, 300s, 360s, 450s, 600s, 900s};
+
+void filtered_udp_does_not_refresh(TestContext& ctx) {
+  const rfc4787::LifetimeBracket yardstick = rfc4787::measure_lifetime(ctx, kUdpLifetimeProbes);
+  ctx.profile("udp.mapping-lifetime", yardstick.describe());
+  if (!yardstick.expired_by) {
+    ctx.inconclusive("idle mappings never expired within 15 min, so there is no schedule to keep: " +
+                     yardstick.describe());
+  }
+  harness::ReflectorOptions options;
+  options.reply = false;
+  const Mapping mapping = ctx.learn_mapping(ctx.inside_endpoint(0), ctx.outside_endpoint(0), options);
+  ctx.bind("X'", mapping.external);
+  const Duration created = ctx.now();
+  const Endpoint stranger{ctx.outside(1), ctx.fresh_port()};
+  if (reaches_inside(ctx, stranger, mapping.external, mapping.internal, "Y2's first packet")) {
+    ctx.skip("the DUT's filtering admits Y2 (endpoint-independent, no security policy rejects the packets), "
+             "so nothing here is rejected by policy");
+  }
+  const Duration until = *yardstick.expired_by + kRound;
+  int rejected = 1;
+  while (ctx.now() - created + kRound < until) {
+    ctx.sleep(kRound);
+    stays_outside(ctx, stranger, mapping.external, mapping.internal, "Y2's rejected packet");
+    ++rejected;
+  }
+  if (until > ctx.now() - created) ctx.sleep(until - (ctx.now() - created));
+  const bool alive = reaches_inside(ctx, mapping.remote, mapping.external, mapping.internal,
+                                    "Y1's packet after " + harness::format_duration(until));
+  ctx.check("RFC7857-S7", Level::should_not, !alive,
+            "the mapping expires on the DUT's schedule (" + yardstick.describe() + ") despite Y2's packets",
+            std::to_string(rejected) + " rejected packets from Y2 every 30 s; Y1's packet " +
+                harness::format_duration(until) + " after the mapping was made " +
+                (alive ? "still reached X" : "no longer reached X"));
+}
+
+// §7, TCP: the same with the established-connection timer (at least 2 h 4 min, RFC 5382 REQ-5) and a
+// SYN from Y2 every 10 min.
+constexpr Duration kTcpRound = 10min;
+const std::vector<Duration> kTcpLifetimeProbes = {2h, 2h + 4min, 2h + 10min, 2h + 30min, 3h, 4h};
+
+std::string tcp_bracket(Duration alive_at, std::optional<Duration> expired_by) {
+  return rfc4787::LifetimeBracket{alive_at, expired_by}.describe();
+}
+
+void filtered_tcp_does_not_refresh(TestContext& ctx) {
+  const Duration start = ctx.now();
+  std::vector<TcpConnection> yardsticks;
+  for (std::size_t i = 0; i < kTcpLifetimeProbes.size(); ++i) {
+    yardsticks.push_back(established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "lifetime yardstick"));
+  }
+  TcpConnection attacked = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "under test");
+  ctx.bind("X'", *attacked.external());
+  const Endpoint stranger{ctx.outside(1), ctx.fresh_port()};
+  ctx.send(Side::outside, harness::tcp(stranger, *attacked.external(), {.flags = tcp_flag::syn, .seq = ctx.random()}),
+           "Y2's first SYN");
+  if (!ctx.expect_none(Side::inside, match::tcp().from(stranger), harness::silence_window, "Y2's SYN at X")) {
+    ctx.skip("the DUT's filtering admits Y2's SYN, so nothing here is rejected by policy");
+  }
+
+  // Y2's SYNs and the yardstick probes interleave on one timeline.
+  Duration alive_at{};
+  std::optional<Duration> expired_by;
+  std::size_t next_probe = 0;
+  Duration next_syn = kTcpRound;
+  int rejected = 1;
+  const auto elapsed = [&] { return ctx.now() - start; };
+  while (next_probe < kTcpLifetimeProbes.size() && !expired_by) {
+    const Duration probe_at = kTcpLifetimeProbes[next_probe];
+    if (next_syn < probe_at) {
+      if (next_syn > elapsed()) ctx.sleep(next_syn - elapsed());
+      ctx.send(Side::outside, harness::tcp(stranger, *attacked.external(), {.flags = tcp_flag::syn, .seq = ctx.random()}),
+               "Y2's rejected SYN");
+      ++rejected;
+      next_syn += kTcpRound;
+      continue;
+    }
+    if (probe_at > elapsed()) ctx.sleep(probe_at - elapsed());
+    const bool alive = session_alive(yardsticks[next_probe], Side::outside,
+                                     "yardstick after " + harness::format_duration(probe_at) + " idle");
+    if (alive) {
+      alive_at = probe_at;
+    } else {
+      expired_by = probe_at;
+    }
+    ++next_probe;
+  }
+  const std::string yardstick = tcp_bracket(alive_at, expired_by);
+  ctx.profile("tcp.established-lifetime", yardstick);
+  if (!expired_by) {
+    ctx.inconclusive("idle established connections never expired within 4 h, so there is no schedule to keep: " +
+                     yardstick);
+  }
+  // The connection under test was opened after the yardsticks: a minute's margin, without SYNs.
+  ctx.sleep(std::chrono::minutes(1));
+  const bool alive = session_alive(attacked, Side::outside, "Y's segment on the connection under test");
+  ctx.check("RFC7857-S7", Level::should, !alive,
+            "the connection expires on the DUT's schedule (" + yardstick + ") despite Y2's SYNs",
+            std::to_string(rejected) + " rejected SYNs from Y2 every 10 min; Y's segment " +
+                harness::format_duration(elapsed()) + " after the handshake " +
+                (alive ? "still reached X" : "no longer reached X"));
+}
+
+}  // namespace
+
+void register_mapping_refresh(Registry& registry) {
+  registry.add(TestCase{
+      .id = "rfc7857.s7.rejected-inbound-does-not-refresh.udp",
+      .suite = kSuite,
+      .requirements = {{"RFC7857-S7", Level::should_not}},
+      .title = "Inbound UDP rejected by the filter does not refresh the mapping",
+      .procedure = "The DUT's idle timer is measured first: mappings of their own, each probed once from its "
+                   "outside host after 1, 2, 3, 4, 5, 6, 7.5, 10 and 15 min. X then sends to Y1 and learns X':x'; "
+                   "Y2 sends to X':x' every 30 s, which the filter must reject (if it reaches X, no policy "
+                   "rejects anything: SKIP), until 30 s past the measured expiry. Y1's packet must then no longer "
+                   "reach X.",
+      .rfc_quote = "Clarification:  This document clarifies that even when a NAT has an inbound refresh behavior "
+                   "set to \"TRUE\", such packets SHOULD NOT refresh the mapping.",
+      .run = filtered_udp_does_not_refresh,
+      .mutants = {{"rejected-refresh", "rfc-strict,filtered-inbound-refreshes=true", Verdict::warn,
+                   "packets the filter rejects still refresh the mapping"}},
+      .needs = {.virtual_time = true},
+  });
+  registry.add(TestCase{
+      .id = "rfc7857.s7.rejected-inbound-does-not-refresh.tcp",
+      .suite = kSuite,
+      .requirements = {{"RFC7857-S7", Level::should}},
+      .title = "Inbound TCP SYNs rejected by the filter do not refresh the connection",
+      .procedure = "X opens seven connections to Y. Six are yardsticks for the established idle timer, each "
+                   "probed once from Y after 2 h, 2 h 4 min, 2 h 10 min, 2 h 30 min, 3 h and 4 h. On the seventh, "
+                   "Y2 sends a SYN to X':x' every 10 min, which the filter must reject (else SKIP). Once a "
+                   "yardstick is gone, and one more minute later, Y's segment on the seventh connection must not reach X either.",
+      .rfc_quote = "Update:  This behavior SHOULD apply also for TCP.",
+      .run = filtered_tcp_does_not_refresh,
+      .mutants = {{"rejected-refresh", "rfc-strict,filtered-inbound-refreshes=true", Verdict::warn,
+                   "SYNs the filter rejects still refresh the connection"}},
+      .needs = {.virtual_time = true},
+  });
+  registry.add(TestCase{
+      .id = "rfc7857.s7-1.outbound-errors-do-not-refresh",
+      .suite = kSuite,
+      .requirements = {{"RFC7857-S7.1", Level::should_not}, {"RFC7857-S7.1", Level::may}},
+      .title = "ICMP errors sent in answer to inbound packets do not refresh the mapping",
+      .procedure = "X1 and X2 each send one UDP packet to their own outside host at the same moment. Every 30 s "
+                   "both outside hosts send a packet back; X1 stays silent, X2 answers every packet it gets with "
+                   "ICMP Port Unreachable. The twin X1' shows when the DUT's timer runs out (if it never does, "
+                   "inbound packets refresh mappings and the test is INCONCLUSIVE); X2' must stop delivering "
+                   "within one round of it. Decides ICMP errors; TCP RSTs refresh for 4 min under RFC 7857 "
+                   "§2.2 and are not decided here.",
+      .rfc_quote = "Update:  In the case of NAT outbound refresh behavior, ICMP Errors or TCP RST outbound packets "
+                   "sent as a response to inbound packets SHOULD NOT refresh the mapping.",
+      .run = outbound_errors,
+      .compliant_config = "rfc-strict,udp-timers.refresh-inbound=false",
+      .mutants = {{"errors-refresh", "rfc-strict,udp-timers.refresh-inbound=false,icmp.outbound-errors-refresh=true",
+                   Verdict::warn, "outbound ICMP errors refresh the mapping they quote"}},
+      .needs = {.virtual_time = true},
+  });
+}
+
+}  // namespace natcert::suites::rfc7857
