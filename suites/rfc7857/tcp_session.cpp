@@ -58,8 +58,8 @@ void state_machine(TestContext& ctx) {
                                ", closed (FIN both ways) " + alive_text(closed_alive) + ", RST then data " +
                                alive_text(revived_alive);
   if (!open_alive) {
-    ctx.inconclusive("the established connection did not survive 2 h idle (RFC 5382 REQ-5 asks for 2 h 4 min), so the states "
-                     "cannot be told apart: " + observed);
+    ctx.inconclusive("the established connection did not survive 2 h idle (RFC 5382 REQ-5 asks for 2 h 4 min), "
+                     "so the states cannot be told apart: " + observed);
   }
   if (half_open_alive) {
     ctx.inconclusive("the half-open connection lived as long as the established one: the transitory timeout "
@@ -128,10 +128,6 @@ void rst_session_kept(TestContext& ctx) {
 }
 
 }  // namespace
-
-bool session_alive(TcpConnection& connection, Side from, std::string_view what) {
-  return connection.probe(from, tcp_flag::ack, what).has_value();
-}
 
 void register_tcp_session(Registry& registry) {
   registry.add(TestCase{
