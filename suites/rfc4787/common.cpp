@@ -13,16 +13,6 @@ std::string to_string(MappingClass value) {
   return "?";
 }
 
-std::string to_string(FilteringClass value) {
-  switch (value) {
-    case FilteringClass::endpoint_independent: return "endpoint-independent";
-    case FilteringClass::address_dependent: return "address-dependent";
-    case FilteringClass::address_and_port_dependent: return "address-and-port-dependent";
-    case FilteringClass::inconsistent: return "inconsistent (address changes pass, port changes do not)";
-  }
-  return "?";
-}
-
 std::string endpoints_text(const std::vector<Endpoint>& endpoints) {
   std::string text;
   for (const Endpoint& e : endpoints) text += (text.empty() ? "" : ", ") + harness::to_string(e);
@@ -69,20 +59,7 @@ FilteringProbe classify_filtering(TestContext& ctx, const Mapping& mapping) {
       reaches_inside(ctx, other_port, mapping.external, mapping.internal, "from the same address, another port");
   const bool address_change_passes = reaches_inside(ctx, other_address, mapping.external, mapping.internal,
                                                     "from another address, the same port");
-  FilteringProbe probe;
-  if (port_change_passes && address_change_passes) {
-    probe.behavior = FilteringClass::endpoint_independent;
-  } else if (port_change_passes) {
-    probe.behavior = FilteringClass::address_dependent;
-  } else if (!address_change_passes) {
-    probe.behavior = FilteringClass::address_and_port_dependent;
-  } else {
-    probe.behavior = FilteringClass::inconsistent;
-  }
-  probe.observed = std::string("from ") + harness::to_string(other_port) +
-                   (port_change_passes ? " delivered" : " filtered") + ", from " +
-                   harness::to_string(other_address) + (address_change_passes ? " delivered" : " filtered");
-  return probe;
+  return filtering_probe("", other_port, port_change_passes, other_address, address_change_passes);
 }
 
 std::string LifetimeBracket::describe() const {

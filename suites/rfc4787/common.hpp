@@ -9,6 +9,7 @@
 
 #include "natcert/harness/context.hpp"
 #include "natcert/harness/testcase.hpp"
+#include "shared/filtering.hpp"
 
 namespace natcert::suites::rfc4787 {
 
@@ -29,11 +30,8 @@ inline constexpr const char* kSuite = "rfc4787";
 
 // RFC 4787 §4.1 terms.
 enum class MappingClass { endpoint_independent, address_dependent, address_and_port_dependent };
-// RFC 4787 §5 terms, plus the combination no RFC names (address changes pass, port changes do not).
-enum class FilteringClass { endpoint_independent, address_dependent, address_and_port_dependent, inconsistent };
 
 std::string to_string(MappingClass value);
-std::string to_string(FilteringClass value);
 
 struct MappingProbe {
   MappingClass behavior;
@@ -42,10 +40,9 @@ struct MappingProbe {
 // Sends from `internal` to Y1:y1, Y1:y2 and Y2:y1 through the reflector and classifies the mapping.
 MappingProbe classify_mapping(TestContext& ctx, Endpoint internal);
 
-struct FilteringProbe {
-  FilteringClass behavior;
-  std::string observed;
-};
+using suites::FilteringClass;
+using suites::FilteringProbe;
+using suites::to_string;
 // After `mapping` (X -> Y1:y1) exists, sends to X' from Y1 on another port and from Y2 on y1.
 FilteringProbe classify_filtering(TestContext& ctx, const Mapping& mapping);
 

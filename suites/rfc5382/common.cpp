@@ -15,16 +15,6 @@ std::string text(const std::optional<Endpoint>& endpoint) {
   return endpoint ? harness::to_string(*endpoint) : std::string("(unknown)");
 }
 
-std::string to_string(FilteringClass value) {
-  switch (value) {
-    case FilteringClass::endpoint_independent: return "endpoint-independent";
-    case FilteringClass::address_dependent: return "address-dependent";
-    case FilteringClass::address_and_port_dependent: return "address-and-port-dependent";
-    case FilteringClass::inconsistent: return "inconsistent (address changes pass, port changes do not)";
-  }
-  return "?";
-}
-
 FilteringProbe classify_tcp_filtering(TestContext& ctx, const TcpConnection& connection) {
   const Endpoint x = connection.peer(Side::inside).local;
   const Endpoint y1 = connection.peer(Side::outside).local;
@@ -36,20 +26,7 @@ FilteringProbe classify_tcp_filtering(TestContext& ctx, const TcpConnection& con
   };
   const bool port_change_passes = syn_passes(other_port, "SYN from Y1 on another port");
   const bool address_change_passes = syn_passes(other_address, "SYN from Y2 on port y1");
-  FilteringProbe probe{};
-  if (port_change_passes && address_change_passes) {
-    probe.behavior = FilteringClass::endpoint_independent;
-  } else if (port_change_passes) {
-    probe.behavior = FilteringClass::address_dependent;
-  } else if (!address_change_passes) {
-    probe.behavior = FilteringClass::address_and_port_dependent;
-  } else {
-    probe.behavior = FilteringClass::inconsistent;
-  }
-  probe.observed = std::string("SYN from ") + harness::to_string(other_port) +
-                   (port_change_passes ? " delivered" : " filtered") + ", SYN from " +
-                   harness::to_string(other_address) + (address_change_passes ? " delivered" : " filtered");
-  return probe;
+  return filtering_probe("SYN", other_port, port_change_passes, other_address, address_change_passes);
 }
 
 harness::Matcher answers_to(Endpoint to, Endpoint external) {

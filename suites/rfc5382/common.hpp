@@ -8,6 +8,7 @@
 #include "natcert/harness/context.hpp"
 #include "natcert/harness/tcp_endpoint.hpp"
 #include "natcert/harness/testcase.hpp"
+#include "shared/filtering.hpp"
 
 namespace natcert::suites::rfc5382 {
 
@@ -43,12 +44,9 @@ TcpConnection established(TestContext& ctx, Endpoint inside, Endpoint outside, s
 std::string text(const std::optional<Endpoint>& endpoint);
 
 // RFC 4787 §5 terms, for TCP SYNs (RFC 5382 §4.3).
-enum class FilteringClass { endpoint_independent, address_dependent, address_and_port_dependent, inconsistent };
-std::string to_string(FilteringClass value);
-struct FilteringProbe {
-  FilteringClass behavior;
-  std::string observed;
-};
+using suites::FilteringClass;
+using suites::FilteringProbe;
+using suites::to_string;
 // After `connection` (X:x -> Y1:y1, established) sends SYNs to X':x' from Y1 on another port and
 // from Y2 on y1, and classifies which the DUT delivered to X.
 FilteringProbe classify_tcp_filtering(TestContext& ctx, const TcpConnection& connection);
