@@ -102,6 +102,12 @@ std::unique_ptr<harness::Testbed> make_reference_testbed(const std::string& text
 // pooling test (RFC 4787 REQ-2) and the ports a second host gets depend on how many there are.
 std::string reference_spec_for(const std::string& text, const harness::Addressing& dut) {
   if (dut.nat_external.empty() || text.find("external-addresses=") != std::string::npos) return text;
+  ref::NatConfig config;
+  std::string error;
+  const auto colon = text.find(':');
+  if (ref::make_config(text.substr(colon + 1), config, error) && config.external_addresses == dut.nat_external) {
+    return text;  // already the same plan (e.g. two in-process references)
+  }
   std::string spec = text + ",external-addresses=";
   for (std::size_t i = 0; i < dut.nat_external.size(); ++i) {
     if (i != 0) spec += '+';
