@@ -29,8 +29,8 @@ void port_obfuscation(TestContext& ctx) {
     const Mapping holder = ctx.learn_mapping(Endpoint{ctx.inside(0), port}, remote, options);
     const Mapping other = ctx.learn_mapping(Endpoint{ctx.inside(1), port}, remote, options);
     if (other.external == holder.external) {
-      ctx.inconclusive("X1 and X2 got the same external endpoint " + harness::to_string(other.external) +
-                       " towards one destination (port overloading), so the NAT chose no port");
+      ctx.skip("X1 and X2 got the same external endpoint " + harness::to_string(other.external) +
+               " towards one destination (port overloading), so the NAT chose no port");
     }
     if (other.external.address != holder.external.address) {
       ctx.skip("X1 and X2 use different external addresses (a pool: " + harness::to_string(holder.external) +
