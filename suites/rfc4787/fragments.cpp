@@ -176,12 +176,15 @@ void df_clear_is_fragmented(TestContext& ctx) {
 Path echo_path(TestContext& ctx, Direction direction) {
   const Endpoint x{ctx.inside(0), ctx.fresh_port()};
   const harness::Ipv4Address y = ctx.outside(0);
-  ctx.send(Side::inside, harness::icmp_echo(x.address, y, x.port, 1, "probe"), "echo request, to learn X':id'");
-  const auto seen = ctx.expect(Side::outside, match::icmp_echo_request().to(y), harness::reply_window);
+  // A payload of its own: the DUT may translate the identifier, and tests running alongside on a
+  // wire DUT ping Y too.
+  const std::string probe = "probe " + std::to_string(x.port);
+  ctx.send(Side::inside, harness::icmp_echo(x.address, y, x.port, 1, probe), "echo request, to learn X':id'");
+  const auto seen = ctx.expect(Side::outside, match::icmp_echo_request().to(y).payload(probe), harness::reply_window);
   if (!seen) ctx.inconclusive("the echo request that sets up the ICMP mapping did not come through");
   const Endpoint external = seen->source();
   ctx.bind("X'", external);
-  ctx.send(Side::outside, harness::icmp_echo_reply(y, external.address, external.port, 1, "probe"), "echo reply");
+  ctx.send(Side::outside, harness::icmp_echo_reply(y, external.address, external.port, 1, probe), "echo reply");
   if (!ctx.expect(Side::inside, match::icmp_echo_reply().to(x), harness::reply_window)) {
     ctx.inconclusive("the echo reply that completes the ICMP mapping did not come through");
   }

@@ -77,7 +77,7 @@ void Demux::note_sent(std::size_t slice, Bytes packet) {
   icmp_ids_[parsed.packet.icmp.identifier()] = slice;
 }
 
-std::optional<std::size_t> Demux::owner(const Packet& bytes, Clock::time_point at) {
+std::optional<std::size_t> Demux::owner(Side side, const Packet& bytes, Clock::time_point at) {
   const auto parsed = ref::parse_packet(bytes, ref::ParseOptions{.verify_ip_checksum = false});
   if (!parsed.ok()) return std::nullopt;
   const auto& view = parsed.packet;
@@ -94,10 +94,14 @@ std::optional<std::size_t> Demux::owner(const Packet& bytes, Clock::time_point a
       found = slice_of_port(view.tcp.destination_port());
       break;
     case ref::TransportKind::icmp_query: {
+      // An identifier an emulated host used is the strongest evidence. Failing that, on the inside
+      // the identifier is one an emulated host chose (its slice owns it); on the outside a request's
+      // identifier is the DUT's choice (it translates identifiers like ports, at random for some) and
+      // proves nothing, while a reply's is the one the emulated outside host chose.
       const auto it = icmp_ids_.find(view.icmp.identifier());
       if (it != icmp_ids_.end() && sessions_[it->second].active) {
         found = it->second;
-      } else {
+      } else if (side == Side::inside || view.icmp.type() == 0) {
         found = slice_of_port(view.icmp.identifier());
       }
       break;
@@ -133,7 +137,7 @@ std::optional<std::size_t> Demux::owner(const Packet& bytes, Clock::time_point a
 void Demux::deliver(Side side, Clock::time_point at, Packet bytes) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto slice = owner(bytes, at);
+    const auto slice = owner(side, bytes, at);
     if (slice) {
       sessions_[*slice].queues[index(side)].push_back(Entry{at, std::move(bytes)});
       ++delivered_;

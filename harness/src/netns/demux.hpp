@@ -65,7 +65,7 @@ class Demux {
   using FragmentKey = std::tuple<std::uint32_t, std::uint32_t, std::uint8_t, std::uint16_t>;
 
   std::optional<std::size_t> slice_of_port(std::uint16_t port) const;  // active sessions only
-  std::optional<std::size_t> owner(const Packet& bytes, Clock::time_point at);
+  std::optional<std::size_t> owner(Side side, const Packet& bytes, Clock::time_point at);
   Captured to_captured(std::size_t slice, Side side, Entry entry) const;
 
   std::size_t slices_;

@@ -64,16 +64,34 @@ TEST(NetnsDemux, IcmpErrorsGoToTheSessionThatSentTheQuotedPacket) {
   EXPECT_TRUE(demux.receive(b, Side::inside, Matcher(), Clock::now()));
 }
 
-TEST(NetnsDemux, EchoByIdentifierSliceOrByWhoSentIt) {
+TEST(NetnsDemux, InsideEchoByIdentifierSliceOrByWhoSentIt) {
   Demux demux(4);
   const auto a = *demux.open(Clock::now());
   const auto b = *demux.open(Clock::now());
-  demux.deliver(Side::outside, Clock::now(), icmp_echo_reply(kExternal, kOutside, demux.ports(a).high_first, 1));
-  EXPECT_TRUE(demux.receive(a, Side::outside, Matcher(), Clock::now()));
+  demux.deliver(Side::inside, Clock::now(), icmp_echo_reply(kOutside, kInside, demux.ports(a).high_first, 1));
+  EXPECT_FALSE(demux.receive(b, Side::inside, Matcher(), Clock::now()));
+  EXPECT_TRUE(demux.receive(a, Side::inside, Matcher(), Clock::now()));
   demux.note_sent(b, icmp_echo(kInside, kOutside, 7, 1));  // identifier outside every slice
-  demux.deliver(Side::outside, Clock::now(), icmp_echo(kExternal, kOutside, 7, 1));
-  EXPECT_FALSE(demux.receive(a, Side::outside, Matcher(), Clock::now()));
-  EXPECT_TRUE(demux.receive(b, Side::outside, Matcher(), Clock::now()));
+  demux.deliver(Side::inside, Clock::now(), icmp_echo_reply(kOutside, kInside, 7, 1));
+  EXPECT_FALSE(demux.receive(a, Side::inside, Matcher(), Clock::now()));
+  EXPECT_TRUE(demux.receive(b, Side::inside, Matcher(), Clock::now()));
+}
+
+// A DUT that translates identifiers at random may pick one inside another session's slice: on the
+// outside such an echo request waits in the shared pool for the session whose matcher knows it.
+TEST(NetnsDemux, OutsideEchoRequestWithAnUnknownIdentifierWaitsForTheSessionThatRecognisesIt) {
+  Demux demux(4);
+  const auto a = *demux.open(Clock::now());
+  const auto b = *demux.open(Clock::now());
+  demux.note_sent(b, icmp_echo(kInside, kOutside, demux.ports(b).high_first, 1));
+  demux.deliver(Side::outside, Clock::now(), icmp_echo(kExternal, kOutside, demux.ports(a).high_first + 1, 1));
+  const Matcher not_mine = match::icmp_echo_request().payload("a's probe");
+  EXPECT_FALSE(demux.receive(a, Side::outside, not_mine, Clock::now()));
+  EXPECT_TRUE(demux.receive(b, Side::outside, match::icmp_echo_request(), Clock::now()));
+  // A reply on the outside carries the identifier the emulated outside host chose: its slice owns it.
+  demux.deliver(Side::outside, Clock::now(), icmp_echo_reply(kExternal, kOutside, demux.ports(a).high_first, 1));
+  EXPECT_FALSE(demux.receive(b, Side::outside, Matcher(), Clock::now()));
+  EXPECT_TRUE(demux.receive(a, Side::outside, Matcher(), Clock::now()));
 }
 
 TEST(NetnsDemux, FragmentsFollowTheirFirstFragment) {
