@@ -24,6 +24,7 @@
 #include "natcert/harness/context.hpp"
 #include "natcert/harness/dut_profile.hpp"
 #include "natcert/harness/netns_testbed.hpp"
+#include "need_root.hpp"
 #include "natcert/harness/runner.hpp"
 #include "natcert/suites/suites.hpp"
 
@@ -32,13 +33,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-#define NEED_ROOT()                                                                                     \
-  do {                                                                                                  \
-    if (!netns_privileged()) {                                                                          \
-      if (std::getenv("CI") != nullptr) FAIL() << "CI must run harness_netns_tests as root (CAP_NET_ADMIN)"; \
-      GTEST_SKIP() << "needs root (CAP_NET_ADMIN): run as root";                                        \
-    }                                                                                                   \
-  } while (0)
 
 constexpr const char* kStandIn = R"SH(#!/bin/sh
 # Stand-in for `natcert refnat --control stdio`. $1: mode, $2: file for its pid.

@@ -21,6 +21,7 @@
 #include "natcert/harness/context.hpp"
 #include "natcert/harness/dut_profile.hpp"
 #include "natcert/harness/netns_testbed.hpp"
+#include "need_root.hpp"
 #include "natcert/harness/runner.hpp"
 #include "natcert/suites/suites.hpp"
 
@@ -29,14 +30,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Skips when unprivileged, except in CI (CI set), where these tests must run: there it fails.
-#define NEED_ROOT()                                                                                     \
-  do {                                                                                                  \
-    if (!netns_privileged()) {                                                                          \
-      if (std::getenv("CI") != nullptr) FAIL() << "CI must run harness_netns_tests as root (CAP_NET_ADMIN)"; \
-      GTEST_SKIP() << "needs root (CAP_NET_ADMIN): run as root";                                        \
-    }                                                                                                   \
-  } while (0)
 
 bool namespace_exists(const std::string& name) {
   const auto names = natcert_namespaces();
