@@ -107,6 +107,8 @@ std::optional<std::size_t> Demux::owner(Side side, const Packet& bytes, Clock::t
       break;
     }
     case ref::TransportKind::icmp_error:
+      // On the outside a quoted ICMP query carries the identifier the DUT chose: no evidence.
+      if (side == Side::outside && view.embedded.ip.bytes.size() >= 20 && view.embedded.ip.protocol() == 1) break;
       if (view.embedded.has_ports()) {
         // The quoted packet is one an emulated host sent (source) or one sent to it (destination):
         // either port may be the session's; when both are owned by different sessions, it is ambiguous.

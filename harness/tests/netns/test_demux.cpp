@@ -94,6 +94,17 @@ TEST(NetnsDemux, OutsideEchoRequestWithAnUnknownIdentifierWaitsForTheSessionThat
   EXPECT_TRUE(demux.receive(a, Side::outside, Matcher(), Clock::now()));
 }
 
+// An error about a translated echo quotes the identifier the DUT chose: it is no session's by slice.
+TEST(NetnsDemux, OutsideErrorQuotingAnEchoWaitsInTheSharedPool) {
+  Demux demux(4);
+  const auto a = *demux.open(Clock::now());
+  const auto b = *demux.open(Clock::now());
+  const Packet quoted = icmp_echo_reply(kOutside, kExternal, demux.ports(a).high_first, 1);
+  demux.deliver(Side::outside, Clock::now(), icmp_error(kExternal, kOutside, 3, 3, quoted));
+  EXPECT_TRUE(demux.receive(b, Side::outside, match::icmp_error(), Clock::now()));  // b can see it: pooled
+  EXPECT_FALSE(demux.receive(a, Side::outside, Matcher(), Clock::now()));
+}
+
 TEST(NetnsDemux, FragmentsFollowTheirFirstFragment) {
   Demux demux(4);
   const auto a = *demux.open(Clock::now());
