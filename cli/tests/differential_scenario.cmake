@@ -4,14 +4,7 @@ cmake_minimum_required(VERSION 3.25)
 # (re-rendered by natcert report) and in report.html; the reference's report lands in OUT/against/;
 # a bad --against is a one-line usage error before anything runs. Also --skip.
 #   cmake -DNATCERT=exe -DWORK=dir -P differential_scenario.cmake
-function(natcert expected_rc)
-  execute_process(COMMAND "${NATCERT}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
-  if(NOT rc IN_LIST expected_rc)
-    message(FATAL_ERROR "natcert ${ARGN}: exit ${rc}, expected ${expected_rc}\nstdout:\n${out}\nstderr:\n${err}")
-  endif()
-  set(last_out "${out}" PARENT_SCOPE)
-  set(last_err "${err}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/natcert_command.cmake")
 
 function(require condition_text)
   if(NOT (${ARGN}))

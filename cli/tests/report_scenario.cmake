@@ -3,14 +3,7 @@ cmake_minimum_required(VERSION 3.25)
 # it from report.json alone; an expectation file built from the run passes, a wrong one fails; a run
 # diffed against itself has no changes.
 #   cmake -DNATCERT=exe -DWORK=dir [-DPYTHON=python3] -P report_scenario.cmake
-function(natcert expected_rc)
-  execute_process(COMMAND "${NATCERT}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
-  if(NOT rc IN_LIST expected_rc)
-    message(FATAL_ERROR "natcert ${ARGN}: exit ${rc}, expected ${expected_rc}\nstdout:\n${out}\nstderr:\n${err}")
-  endif()
-  set(last_out "${out}" PARENT_SCOPE)
-  set(last_err "${err}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/natcert_command.cmake")
 
 file(REMOVE_RECURSE "${WORK}")
 set(out "${WORK}/report")

@@ -47,7 +47,7 @@ void register_hairpinning(Registry& registry) {
       .requirements = {{"RFC5508-REQ-7", Level::must}, {"RFC5508-REQ-7a", Level::must}},
       .title = "A hairpinned ICMP error is translated in both headers and reaches the sender",
       .procedure = "X1 and X2 learn X1':x1' and X2':x2' through the reflector, and X2 sends to X1':x1' (opening its filter). X1 sends a datagram to X2':x2'; X2 receives it from "
-                   "X1':x1' (else INCONCLUSIVE) and answers with port unreachable to X1'. X1 must receive the error "
+                   "X1':x1' (else SKIP: no hairpinning) and answers with port unreachable to X1'. X1 must receive the error "
                    "quoting X1:x1 > X2':x2', with outer destination X1.",
       .rfc_quote = "All NAT devices (i.e., Basic NAT as well as NAPT devices) MUST support the traversal of "
                    "hairpinned ICMP Error messages: a) When forwarding a hairpinned ICMP Error message, the NAT "

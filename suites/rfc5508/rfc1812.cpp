@@ -271,7 +271,7 @@ void register_rfc1812(Registry& registry) {
       .requirements = {{"RFC5508-REQ-10d", Level::recommended}},
       .title = "NAT-generated ICMP copies the DS field of the packet that caused it",
       .procedure = "X sends a TTL 1 UDP datagram marked DSCP 46 (EF). The Time Exceeded X receives (else "
-                   "INCONCLUSIVE) must carry DSCP 46.",
+                   "SKIP) must carry DSCP 46.",
       .rfc_quote = "When generating an ICMP message, a NAT device SHOULD copy the diffserv class of the message that "
                    "causes the sending of the ICMP error message.",
       .run = dscp_copied,

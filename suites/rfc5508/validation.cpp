@@ -122,7 +122,7 @@ void register_validation(Registry& registry) {
       .requirements = {{"RFC5508-REQ-3", Level::should}},
       .title = "ICMP error with a bad ICMP checksum is dropped",
       .procedure = "Open a UDP flow X:x -> Y:y; a well-formed port unreachable about it must reach X (else "
-                   "INCONCLUSIVE). Then the same error with a corrupted ICMP checksum must not reach X.",
+                   "SKIP). Then the same error with a corrupted ICMP checksum must not reach X.",
       .rfc_quote = "REQ-3: When an ICMP Error packet is received, if the ICMP checksum fails to validate, the NAT "
                    "SHOULD silently drop the ICMP Error packet.",
       .run = bad_icmp_checksum,
@@ -135,7 +135,7 @@ void register_validation(Registry& registry) {
       .requirements = {{"RFC5508-REQ-3a", Level::should}},
       .title = "ICMP error whose quoted IP header checksum is bad is dropped",
       .procedure = "Open a UDP flow X:x -> Y:y; a well-formed port unreachable about it must reach X (else "
-                   "INCONCLUSIVE). Then a port unreachable whose quoted IP header checksum is wrong, but whose ICMP "
+                   "SKIP). Then a port unreachable whose quoted IP header checksum is wrong, but whose ICMP "
                    "checksum is valid, must not reach X.",
       .rfc_quote = "a) If the IP checksum of the embedded packet fails to validate, the NAT SHOULD silently drop the "
                    "Error packet; and",

@@ -142,7 +142,7 @@ void register_tcp_session(Registry& registry) {
                    "by Y and then carries data from X (TRANS, then ESTABLISHED again). After 2 h of silence Y "
                    "sends a segment on each 5-tuple. The established one must pass (else "
                    "INCONCLUSIVE), the half-open one must not (else the timers cannot be told apart: "
-                   "INCONCLUSIVE); then the closed connection must be gone and the revived one alive.",
+                   "SKIP); then the closed connection must be gone and the revived one alive.",
       .rfc_quote = "Update:  The TCP state machine depicted in Figure 1, adapted from [RFC6146], SHOULD be "
                    "implemented by a NAT for TCP session tracking purposes.",
       .run = state_machine,
@@ -187,7 +187,7 @@ void register_tcp_session(Registry& registry) {
       .requirements = {{"RFC7857-S2.2", Level::must}, {"RFC7857-S2.2", Level::should}},
       .title = "A session survives 4 minutes after a TCP RST",
       .procedure = "Two connections from X to Y complete their handshakes; X resets the first, Y the second (both "
-                   "RSTs must be translated, else INCONCLUSIVE). After 3 min 59 s of silence, Y sends an ACK on "
+                   "RSTs must be translated, else SKIP). After 3 min 59 s of silence, Y sends an ACK on "
                    "the first 5-tuple and X one on the second, as a peer whose RST got lost would: both must "
                    "still be translated.",
       .rfc_quote = "Moreover, the NAT SHOULD wait for 4 minutes before deleting the session and removing any state "
