@@ -370,6 +370,14 @@ constexpr std::array<std::pair<std::string_view, EmbeddedChecksumUpdate>, 3> kCh
     {"recompute-over-icmp-body", EmbeddedChecksumUpdate::recompute_over_icmp_body},
     {"leave-stale", EmbeddedChecksumUpdate::leave_stale},
 }};
+constexpr std::array<std::pair<std::string_view, FtpAlgMutant>, 6> kFtpMutantNames{{
+    {"none", FtpAlgMutant::none},
+    {"wrong-seq-delta", FtpAlgMutant::wrong_sequence_delta},
+    {"stale-checksum", FtpAlgMutant::stale_checksum},
+    {"first-segment-only", FtpAlgMutant::first_segment_only},
+    {"no-expectation", FtpAlgMutant::no_expectation},
+    {"rewrite-while-disabled", FtpAlgMutant::rewrite_while_disabled},
+}};
 
 template <class E, std::size_t N>
 EnumCodec<E> enum_codec(const std::array<std::pair<std::string_view, E>, N>& names) {
@@ -646,6 +654,18 @@ Table build_table() {
   t.add("alg.generic-payload-rewrite", boolean, NATCERT_FIELD(alg.generic_payload_rewrite),
         "RFC4787-REQ-10, RFC5382-REQ-6",
         "true violates: inside addresses found in UDP/TCP payloads are rewritten.");
+  t.add("alg.ftp", boolean, NATCERT_FIELD(alg.ftp), "RFC3027-4.1, RFC5382-REQ-6",
+        "FTP ALG on TCP port 21: rewrites PORT/EPRT (inside clients) and 227/229 replies (inside servers), "
+        "tracks sequence deltas and opens the data connection; false: FTP payloads pass untouched.");
+  t.add("alg.ftp-mutant", enum_codec(kFtpMutantNames), NATCERT_FIELD(alg.ftp_mutant), "RFC3027-4.1, RFC5382-REQ-6",
+        "Violating FTP ALG variants; anything but none is wrong (rewrite-while-disabled runs the ALG with "
+        "alg.ftp=false).");
+  t.add("alg.sip", boolean, NATCERT_FIELD(alg.sip), "RFC3027-4.5, RFC4787-REQ-10",
+        "SIP/SDP ALG on UDP port 5060 (true violates the SHOULD of RFC 4787 REQ-10).");
+  t.add("alg.tftp", boolean, NATCERT_FIELD(alg.tftp), "RFC3027, RFC4787-REQ-10",
+        "TFTP ALG on UDP port 69: the server's reply from a new port is let in.");
+  t.add("alg.expectation-timeout", duration, NATCERT_FIELD(alg.expectation_timeout), "RFC3027-4.1",
+        "How long a connection an ALG announced (FTP data, SIP media, TFTP reply) may take to open.");
   t.add("decrement-ttl", boolean, NATCERT_FIELD(decrement_ttl), "RFC5508-REQ-10a",
         "Decrement the IP TTL like a router; false also means no Time Exceeded is ever sent.");
   t.add("max-sessions", UintCodec<std::uint32_t>{"at least 1"}, NATCERT_FIELD(max_sessions), "RFC5508-REQ-8",
@@ -820,6 +840,7 @@ std::vector<std::string> validate(const NatConfig& config) {
     problem("fragments.max-fragments-per-datagram", "must be at least 1");
   }
   if (fragments.reassembly_timeout <= Duration::zero()) problem("fragments.reassembly-timeout", "must be above 0s");
+  if (config.alg.expectation_timeout <= Duration::zero()) problem("alg.expectation-timeout", "must be above 0s");
   if (config.max_sessions == 0) problem("max-sessions", "must be at least 1");
   return problems;
 }

@@ -47,6 +47,24 @@ struct SessionRecord {
   Protocol protocol = Protocol::udp;
   TcpState tcp = TcpState::none;
   bool in_use = false;
+  // An ALG expectation (AlgContext::expect): no packet has used it yet; `remote` may hold wildcards.
+  bool expected = false;
+  std::uint32_t alg_flow = kNone;  // index into alg_flows_ when an ALG claimed the flow
+};
+
+// TCP sequence-number correction after an ALG changed a payload's length (RFC 3027 §2.1): segments
+// starting after `correction_pos` (in the sender's numbering) move by `offset_after`, earlier ones
+// (retransmissions) by `offset_before`. The same scheme as Linux's nf_ct_seqadj.
+struct SequenceAdjust {
+  std::uint32_t correction_pos = 0;
+  std::int32_t offset_before = 0;
+  std::int32_t offset_after = 0;
+};
+
+struct AlgFlowRecord {
+  AlgHook* hook = nullptr;
+  std::unique_ptr<AlgFlowState> state;
+  SequenceAdjust adjust[2];  // [0]: outbound (from inside), [1]: inbound
 };
 
 // What the NAT learned about one fragmented datagram (keyed by source, destination, protocol, ID).
@@ -134,6 +152,21 @@ class ReferenceNat::Impl {
   void apply_algs(std::vector<std::uint8_t>& packet, Protocol protocol, Endpoint internal, Endpoint external,
                   Endpoint remote);
 
+  // ---- ALG plumbing (nat_alg.cpp)
+  class AlgContextImpl;
+  // Offers a new UDP/TCP session to the ALGs; the first that claims it gets per-flow state.
+  void claim_for_algs(std::uint32_t session);
+  void release_alg_flow(std::uint32_t session);
+  // Runs the claimed flow's ALG on a translated packet (`from`: the side it arrived on) and applies
+  // the TCP sequence/acknowledgement corrections, lengths and checksums.
+  void run_alg(std::vector<std::uint8_t>& packet, std::uint32_t session, Side from);
+  std::optional<Endpoint> alg_expect(const AlgExpectation& expectation);
+  // An inbound packet from `remote` to a mapping with no matching session: a pending expectation of
+  // that mapping that admits `remote` turns into a real session (returned), else kNone.
+  std::uint32_t take_expectation(std::uint32_t mapping, Protocol protocol, Endpoint remote);
+  // First use of an expectation session whose remote matched exactly.
+  void activate_expectation(std::uint32_t session);
+
   // ---- ICMP (nat_icmp.cpp)
   void outbound_icmp_query(const PacketView& view, Output& out);
   void inbound_icmp_query(const PacketView& view, Output& out);
@@ -184,6 +217,9 @@ class ReferenceNat::Impl {
   std::size_t next_pool_index_ = 0;
   std::size_t live_sessions_ = 0;
   std::deque<detail::HeldSyn> held_syns_;
+  std::vector<detail::AlgFlowRecord> alg_flows_;
+  std::vector<std::uint32_t> free_alg_flows_;
+  std::vector<std::uint8_t> alg_payload_;  // scratch buffer handed to ALGs (keeps its capacity)
   std::map<detail::FragmentKey, detail::FragmentFlow> fragments_;
   std::uint16_t next_fragment_id_ = 0;
   double icmp_tokens_ = 0;

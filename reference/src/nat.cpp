@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "algs.hpp"
 #include "engine.hpp"
 
 namespace natcert::ref {
@@ -141,6 +142,7 @@ ReferenceNat::Impl::Impl(NatConfig config) : config_(std::move(config)), rng_(co
   icmp_tokens_ = config_.icmp_behavior.generated_per_second;  // RFC 1812 §4.3.2.8 bucket starts full
   mappings_.reserve(1024);
   sessions_.reserve(1024);
+  algs_ = configured_algs(config_);
 }
 
 void ReferenceNat::Impl::reset() {
@@ -160,6 +162,8 @@ void ReferenceNat::Impl::reset() {
   live_sessions_ = 0;
   held_syns_.clear();
   fragments_.clear();
+  alg_flows_.clear();
+  free_alg_flows_.clear();
   icmp_tokens_ = config_.icmp_behavior.generated_per_second;
   icmp_tokens_at_ = now_;
 }
@@ -550,6 +554,7 @@ void ReferenceNat::Impl::remove_session(std::uint32_t id) {
   if (session.prev != kNone) sessions_[session.prev].next = session.next;
   if (session.next != kNone) sessions_[session.next].prev = session.prev;
   if (mapping.first_session == id) mapping.first_session = session.next;
+  release_alg_flow(id);
   session.in_use = false;
   ++session.generation;
   free_sessions_.push_back(id);
@@ -567,6 +572,7 @@ void ReferenceNat::Impl::remove_mapping(std::uint32_t id) {
       SessionRecord& session = sessions_[s];
       session_index_.erase(session_hash(session.protocol, mapping.external, session.remote), s);
       flow_index_.erase(flow_hash(session.protocol, mapping.internal, session.remote), s);
+      release_alg_flow(s);
       session.in_use = false;
       ++session.generation;
       free_sessions_.push_back(s);
@@ -639,12 +645,12 @@ bool ReferenceNat::Impl::filter_allows(std::uint32_t mapping_id, Protocol protoc
       return true;
     case FilteringBehavior::address_dependent:
       for (std::uint32_t s = mapping.first_session; s != kNone; s = sessions_[s].next) {
-        if (session_alive(s) && sessions_[s].remote.address == remote.address) return true;
+        if (session_alive(s) && !sessions_[s].expected && sessions_[s].remote.address == remote.address) return true;
       }
       return false;
     case FilteringBehavior::address_and_port_dependent:
       for (std::uint32_t s = mapping.first_session; s != kNone; s = sessions_[s].next) {
-        if (session_alive(s) && sessions_[s].remote == remote) return true;
+        if (session_alive(s) && !sessions_[s].expected && sessions_[s].remote == remote) return true;
       }
       return false;
   }
@@ -723,6 +729,9 @@ void ReferenceNat::Impl::outbound_transport(const PacketView& view, Output& out)
       return;
     }
     session_id = create_session(protocol, mapping_id, remote);
+    if (!algs_.empty()) claim_for_algs(session_id);
+  } else if (sessions_[session_id].expected) {
+    activate_expectation(session_id);
   }
   if (protocol == Protocol::tcp && !tcp_outbound_allowed(session_id, view.tcp, new_session)) {
     out.drop(DropReason::tcp_state);
@@ -743,7 +752,8 @@ void ReferenceNat::Impl::outbound_transport(const PacketView& view, Output& out)
   const ChecksumKind kind = protocol == Protocol::udp ? ChecksumKind::udp : ChecksumKind::standard;
   rewrite_address(ip, kIpSource, external.address, transport, view.ip.protocol());
   rewrite_port(transport, external.port, transport + transport_checksum_offset(view.ip.protocol()), kind);
-  if (!algs_.empty() || config_.alg.generic_payload_rewrite) apply_algs(packet, protocol, internal, external, remote);
+  if (sessions_[session_id].alg_flow != kNone) run_alg(packet, session_id, Side::inside);
+  if (config_.alg.generic_payload_rewrite) apply_algs(packet, protocol, internal, external, remote);
 
   if (!to_self) {
     if (view.ip.is_fragment()) assign_outbound_fragment_id(view, packet);
@@ -789,6 +799,13 @@ void ReferenceNat::Impl::inbound_transport(const PacketView& view, Output& out, 
   std::uint32_t session_id = find_session(protocol, external, remote);
   std::uint32_t mapping_id = session_id != kNone ? sessions_[session_id].mapping : kNone;
   bool stateless_pass = false;
+  if (session_id != kNone && sessions_[session_id].expected) activate_expectation(session_id);
+  if (session_id == kNone && !algs_.empty()) {
+    mapping_id = find_mapping_by_external(cls, external);
+    if (mapping_id != kNone && (protocol != Protocol::tcp || is_syn)) {
+      session_id = take_expectation(mapping_id, protocol, remote);
+    }
+  }
   if (session_id == kNone) {
     mapping_id = find_mapping_by_external(cls, external);
     if (mapping_id == kNone && config_.protocol_independent_filtering) {
@@ -824,6 +841,7 @@ void ReferenceNat::Impl::inbound_transport(const PacketView& view, Output& out, 
         return;
       }
       session_id = create_session(protocol, mapping_id, remote);
+      if (!algs_.empty()) claim_for_algs(session_id);
     }
   }
   if (protocol == Protocol::tcp && session_id != kNone && !tcp_inbound_allowed(session_id, view.tcp)) {
@@ -841,6 +859,7 @@ void ReferenceNat::Impl::inbound_transport(const PacketView& view, Output& out, 
   const ChecksumKind kind = protocol == Protocol::udp ? ChecksumKind::udp : ChecksumKind::standard;
   rewrite_address(ip, kIpDestination, internal.address, transport, view.ip.protocol());
   rewrite_port(transport + 2, internal.port, transport + transport_checksum_offset(view.ip.protocol()), kind);
+  if (session_id != kNone && sessions_[session_id].alg_flow != kNone) run_alg(packet, session_id, Side::outside);
   if (view.ip.is_fragment()) {
     remember_fragment_translation(view, remote.address, internal.address, Side::inside, EmitKind::translated, out);
   }
@@ -992,14 +1011,10 @@ std::vector<std::vector<std::uint8_t>> ReferenceNat::Impl::cancel_held_syn(Endpo
 
 void ReferenceNat::Impl::apply_algs(std::vector<std::uint8_t>& packet, Protocol protocol, Endpoint internal,
                                     Endpoint external, Endpoint remote) {
+  (void)remote;
   const std::size_t before = packet.size();
   bool touched = false;
-  for (auto& alg : algs_) {
-    if (!alg->claims(protocol, internal, remote)) continue;
-    alg->on_outbound(packet, internal, external);
-    touched = true;
-  }
-  if (config_.alg.generic_payload_rewrite) {
+  {
     // RFC 4787 REQ-10 / RFC 5382 REQ-6 violation: rewrite the inside address wherever its four bytes
     // appear in the payload (same length, so TCP sequence numbers stay valid).
     const ParseResult parsed = parse_packet(packet, ParseOptions{false});

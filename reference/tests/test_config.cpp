@@ -108,6 +108,11 @@ const std::map<std::string, std::string>& samples() {
       {"icmp.match-errors-by-address-only", "true"},
       {"fragments.reassembly-timeout", "30s"},
       {"alg.generic-payload-rewrite", "true"},
+      {"alg.ftp", "false"},
+      {"alg.ftp-mutant", "wrong-seq-delta"},
+      {"alg.sip", "true"},
+      {"alg.tftp", "true"},
+      {"alg.expectation-timeout", "2m"},
       {"decrement-ttl", "false"},
       {"max-sessions", "1000"},
       {"max-mappings-per-host", "16"},
@@ -161,7 +166,7 @@ TEST(Knobs, KeysAreUniqueAndFollowTheScheme) {
   // share "inside-prefix". Top level 15 (incl. the three ProtocolBehavior pairs as 6), ports 9,
   // udp-timers 4, tcp 11, icmp 28, hairpin 2, fragments 8, alg 1, + decrement-ttl, max-sessions,
   // max-mappings-per-host, seed.
-  EXPECT_EQ(knobs().size(), 85u);
+  EXPECT_EQ(knobs().size(), 90u);
 }
 
 TEST(Knobs, EveryKnobHasASample) {

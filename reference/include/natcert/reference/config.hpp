@@ -158,10 +158,25 @@ struct FragmentBehavior {
   Duration reassembly_timeout = std::chrono::seconds(5);
 };
 
+// Violating variants of the FTP ALG (RFC 3027 §4.1), one per way real ALGs get it wrong.
+enum class FtpAlgMutant : std::uint8_t {
+  none,
+  wrong_sequence_delta,    // TCP sequence/ack corrections applied with the wrong sign
+  stale_checksum,          // the TCP checksum is not updated after the payload changed
+  first_segment_only,      // only the first PORT/EPRT/227/229 of a control connection is rewritten
+  no_expectation,          // rewrites the address but opens nothing for the data connection
+  rewrite_while_disabled,  // the ALG runs even with alg.ftp=false (violates RFC 5382 REQ-6 then)
+};
+
 struct AlgBehavior {
   // RFC 4787 REQ-10 / RFC 5382 REQ-6: a NAT that rewrites inside addresses found in payloads.
-  // Violating when on; the real FTP/SIP ALGs come with the ALG issue through the same hook.
+  // Violating when on (the real ALGs below rewrite only what their protocol defines).
   bool generic_payload_rewrite = false;
+  bool ftp = true;    // RFC 3027 §4.1, RFC 5382 REQ-6 (an FTP ALG is allowed and on by default)
+  FtpAlgMutant ftp_mutant = FtpAlgMutant::none;
+  bool sip = false;   // RFC 3027 §4.5, RFC 4787 REQ-10 (UDP ALGs SHOULD be off)
+  bool tftp = false;  // RFC 3027 (TFTP replies come from a new port)
+  Duration expectation_timeout = std::chrono::seconds(60);  // how long an announced connection may take
 };
 
 struct NatConfig {

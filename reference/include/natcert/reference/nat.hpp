@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -127,18 +128,69 @@ struct NatStats {
   std::size_t held_syns = 0;
 };
 
-// Hook for application-level gateways (RFC 3027). Called on every translated UDP/TCP packet whose
-// flow the ALG claimed; it may rewrite the payload in `packet` (resizing it) and must return the
-// change in payload length so the engine can track TCP sequence deltas.
+// ---- Application-level gateways (RFC 3027) -----------------------------------------------------
+// An ALG claims flows when their session is created and then sees the payload of every translated
+// packet of those flows, both directions. It may rewrite the payload (any length); the engine fixes
+// the IP and UDP lengths, the checksums and, for TCP, the sequence and acknowledgement numbers of the
+// rest of the connection (RFC 3027 §2.1, like Linux's nf_nat_seq_adjust). Unclaimed flows never reach
+// an ALG. docs/reference-model.md and /work/notes/alg-api.md describe the contract.
+
+// A claimed flow as the engine sees it.
+struct AlgFlow {
+  Protocol protocol = Protocol::tcp;
+  Endpoint internal;  // the inside host's endpoint
+  Endpoint external;  // its mapping (what outside hosts see)
+  Endpoint remote;    // the outside peer
+};
+
+// A connection the NAT must let in (or a mapping it must create) because a payload announced it: e.g.
+// the FTP data connection of a PORT command, SIP media, a TFTP reply from a new port. The engine
+// creates or reuses the mapping of `internal` (towards `remote` under an address(-and-port)-dependent
+// mapping) and lets one flow from `remote` reach it during `lifetime`, whatever the filtering.
+struct AlgExpectation {
+  Protocol protocol = Protocol::tcp;
+  Endpoint internal;  // where the connection goes inside
+  Endpoint remote;    // who may open it; address 0 = anyone, port 0 = any port
+  Duration lifetime = std::chrono::seconds(60);
+};
+
+// What the engine offers an ALG while the ALG handles one packet.
+class AlgContext {
+ public:
+  virtual ~AlgContext() = default;
+  virtual TimePoint now() const = 0;
+  // Registers an expectation; returns the external endpoint outside hosts must use (to write into the
+  // payload), or nullopt when no mapping could be created (the ALG then leaves the payload alone).
+  virtual std::optional<Endpoint> expect(const AlgExpectation& expectation) = 0;
+};
+
+// Per-flow state an ALG keeps (partial lines, what it already rewrote, ...). Owned by the engine and
+// destroyed with the session.
+class AlgFlowState {
+ public:
+  virtual ~AlgFlowState() = default;
+};
+
+// Engine-side faults an ALG instance asks for (violating mutants, alg.ftp-mutant etc.).
+struct AlgFaults {
+  bool wrong_sequence_delta = false;  // the length change is applied with the wrong sign
+  bool stale_checksum = false;        // the transport checksum is not updated after a rewrite
+};
+
 class AlgHook {
  public:
   virtual ~AlgHook() = default;
   virtual std::string_view name() const = 0;
-  // Whether this ALG wants the flow (e.g. TCP to port 21).
-  virtual bool claims(Protocol protocol, Endpoint internal, Endpoint remote) const = 0;
-  // Rewrites an outbound (inside→outside) packet after address translation. `internal` and `external`
-  // are the flow's endpoints before and after translation.
-  virtual void on_outbound(std::vector<std::uint8_t>& packet, Endpoint internal, Endpoint external) = 0;
+  // Called once when a UDP or TCP session is created (outbound- or inbound-initiated). Returning state
+  // claims the flow for this ALG (the first ALG that claims wins); nullptr leaves it alone.
+  virtual std::unique_ptr<AlgFlowState> claim(const AlgFlow& flow) = 0;
+  // Called for every translated packet of a claimed flow that carries payload, after the addresses
+  // and ports were translated. `from` is the side the packet arrived on (inside = outbound). The ALG
+  // may edit `payload` in place or change its length; it must leave anything it does not understand
+  // unchanged.
+  virtual void on_payload(AlgFlowState& state, const AlgFlow& flow, Side from, std::vector<std::uint8_t>& payload,
+                          AlgContext& context) = 0;
+  virtual AlgFaults faults() const { return {}; }
 };
 
 class ReferenceNat {
@@ -158,6 +210,8 @@ class ReferenceNat {
   // Forgets all state (a DUT reset); the configuration and the random seed position are kept.
   void reset();
 
+  // Installs an extra ALG (the configured ones, alg.ftp etc., are installed by the constructor).
+  // Flows created from now on may be claimed by it.
   void add_alg(std::unique_ptr<AlgHook> alg);
 
   const NatConfig& config() const;
