@@ -13,10 +13,15 @@ if(NATCERT_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# NATCERT_FUZZ_SANITIZERS=OFF leaves the instrumentation to CXXFLAGS (ClusterFuzzLite's build.sh
+# passes its own sanitizer and coverage flags there).
+option(NATCERT_FUZZ_SANITIZERS "With NATCERT_FUZZ: add ASan+UBSan and fuzzer instrumentation" ON)
 if(NATCERT_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "NATCERT_FUZZ needs clang (use the fuzz preset)")
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=address,undefined)
+  if(NATCERT_FUZZ_SANITIZERS)
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=address,undefined)
+  endif()
 endif()

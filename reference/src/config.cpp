@@ -694,7 +694,22 @@ const Row* find_row(std::string_view key) {
   return nullptr;
 }
 
-std::string quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
+// Quotes user text for a one-line message: control characters are shown as \xHH.
+std::string quote(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string quoted = "\"";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      quoted += "\\x";
+      quoted += kHex[byte >> 4];
+      quoted += kHex[byte & 0xf];
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "\"";
+}
 
 std::string unknown_key(std::string_view key) {
   const auto wanted = normalize(key);

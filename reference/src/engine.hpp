@@ -111,6 +111,8 @@ class ReferenceNat::Impl {
   std::vector<std::unique_ptr<AlgHook>> algs_;
   std::vector<MappingInfo> mapping_snapshot() const;
   std::vector<SessionInfo> session_snapshot() const;
+  std::size_t pending_fragment_count() const { return fragments_.size(); }
+  std::size_t held_syn_count() const { return held_syns_.size(); }
 
  private:
   // ---- dispatch (nat.cpp)

@@ -194,6 +194,8 @@ NatStats ReferenceNat::stats() const {
   const auto mappings = impl_->mapping_snapshot();
   stats.mappings = mappings.size();
   stats.sessions = impl_->session_snapshot().size();
+  stats.pending_fragments = impl_->pending_fragment_count();
+  stats.held_syns = impl_->held_syn_count();
   return stats;
 }
 

@@ -896,5 +896,20 @@ TEST(Icmp, IdentifiersAreNeverSharedUnlessViolating) {
   }
 }
 
+// stats() used to leave pending_fragments and held_syns at 0 (the fragments fuzz target checks the bound).
+TEST(Stats, CountPendingFragmentsAndHeldSyns) {
+  NatDriver nat(config_with());
+  const Endpoint udp_e = nat.external_of(nat.outbound(udp(kInside1, 40000, kOutside1, 3478)));
+  const auto pieces = fragment(udp(kOutside1, 3478, kExternal, udp_e.port, std::string(100, 'x')), 48);
+  EXPECT_TRUE(nat.inbound(pieces[2]).empty());
+  EXPECT_EQ(nat.nat().stats().pending_fragments, 1u);
+  const Endpoint tcp_e = nat.external_of(nat.outbound(tcp(kInside1, 40001, kOutside1, 80, Tins::TCP::SYN)));
+  EXPECT_TRUE(nat.inbound(tcp(kOutside2, 6000, kExternal, tcp_e.port, Tins::TCP::SYN)).empty());
+  EXPECT_EQ(nat.nat().stats().held_syns, 1u);
+  nat.wait(7s);  // past the 6 s hold and the 5 s reassembly timeout
+  EXPECT_EQ(nat.nat().stats().pending_fragments, 0u);
+  EXPECT_EQ(nat.nat().stats().held_syns, 0u);
+}
+
 }  // namespace
 }  // namespace natcert::ref
