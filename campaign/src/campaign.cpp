@@ -250,7 +250,6 @@ class Campaign {
     report_.seed = options.seed;
     if (!options.reference_spec.empty()) {
       reference_ = make_reference(options.reference_spec, scope_.addressing);
-      reference_session_ = reference_->open_session(fuzz_test_case(), options.seed);
     }
   }
 
@@ -287,10 +286,20 @@ class Campaign {
   }
 
  private:
+  // A new session resets the DUT; the reference starts afresh with it so the two keep the same state.
+  // Packets the DUT still emits for the previous session's flows are drained, not blamed on the next case.
   void open() {
     session_.reset();
-    session_ = testbed_.open_session(fuzz_test_case(), options_.seed + sessions_++);
+    session_ = testbed_.open_session(fuzz_test_case(), options_.seed + sessions_);
+    if (reference_) {
+      reference_session_.reset();
+      reference_session_ = reference_->open_session(fuzz_test_case(), options_.seed + sessions_);
+    }
+    ++sessions_;
     ports_ = session_->ports();
+    if (!testbed_.virtual_time()) session_->wait(options_.window);
+    for (Side s : {Side::inside, Side::outside}) session_->drain(s);
+    session_->take_diagnostics();
   }
 
   std::uint16_t next_port() {

@@ -85,6 +85,14 @@ std::size_t transport_header_size(const Packet& packet) {
   }
 }
 
+// The addresses an ICMP error quotes (bytes 12..19 of the quoted header): byte-level operators leave
+// them alone so every address a packet carries stays one of the testbed's.
+bool quoted_address_byte(const Packet& packet, std::size_t at) {
+  if (protocol_of(packet) != 1 || (load16(&packet[6]) & 0x1FFF) != 0) return false;
+  const std::size_t quoted = header_length(packet) + 8;
+  return at >= quoted + 12 && at < quoted + 20;
+}
+
 void update_udp_length(Packet& packet) {
   const std::size_t offset = header_length(packet);
   if (has_transport(packet, 17, 8)) store16(&packet[offset + 4], static_cast<std::uint16_t>(packet.size() - offset));
@@ -151,8 +159,12 @@ bool mutate_ip_options(std::vector<Packet>& packets, Rng& rng, const MutationInp
     case 6: options = {68, 255, 5, 0}; break;                                 // length beyond the header
     default:
       options.resize(4 * (1 + rng.below(10)));
-      // Random option bytes may read as a source route to anywhere; the packet still goes only to the DUT.
-      for (auto& b : options) b = random_byte(rng);
+      // No byte may read as an option that carries addresses (record route, timestamp, source routes):
+      // random bytes there would be addresses outside the testbed's plan.
+      for (auto& b : options) {
+        b = random_byte(rng);
+        if (b == 7 || b == 68 || b == 131 || b == 137) b = 1;
+      }
   }
   while (options.size() % 4 != 0) options.push_back(0);
   const std::size_t ihl = header_length(p);
@@ -219,7 +231,9 @@ bool mutate_fragment_overlap(std::vector<Packet>& packets, Rng& rng, const Mutat
   if (fragments.empty()) return false;
   Packet extra = packets[rng.pick(fragments)];
   const std::size_t ihl = header_length(extra);
-  for (std::size_t i = ihl; i < extra.size(); ++i) extra[i] = static_cast<std::uint8_t>(extra[i] ^ 0x5A);
+  for (std::size_t i = ihl; i < extra.size(); ++i) {
+    if (!quoted_address_byte(extra, i)) extra[i] = static_cast<std::uint8_t>(extra[i] ^ 0x5A);
+  }
   const std::uint16_t field = load16(&extra[6]);
   std::uint16_t offset = field & 0x1FFF;
   if (rng.one_in(2) && offset > 0) --offset;  // shifted 8 bytes back: a partial overlap
@@ -323,7 +337,10 @@ bool mutate_payload_bytes(std::vector<Packet>& packets, Rng& rng, const Mutation
     update_udp_length(p);
   } else {
     const std::size_t flips = 1 + rng.below(8);
-    for (std::size_t i = 0; i < flips; ++i) p[start + rng.below(p.size() - start)] ^= static_cast<std::uint8_t>(1u << rng.below(8));
+    for (std::size_t i = 0; i < flips; ++i) {
+      const std::size_t at = start + rng.below(p.size() - start);
+      if (!quoted_address_byte(p, at)) p[at] ^= static_cast<std::uint8_t>(1u << rng.below(8));
+    }
   }
   fix_checksums(p);
   return true;
