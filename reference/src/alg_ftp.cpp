@@ -50,19 +50,27 @@ class FtpAlg final : public AlgHook {
 
   void on_payload(AlgFlowState& base, const AlgFlow& flow, Side from, std::vector<std::uint8_t>& payload,
                   AlgContext& context) override {
-    // Inbound lines carry outside addresses, which need no translation.
-    if (from != Side::inside) return;
     FtpFlow& state = static_cast<FtpFlow&>(base);
+    // Inbound lines carry outside addresses, which need no translation (unless the mutant mangles them).
+    const bool mangle = from != Side::inside && behavior_.ftp_mutant == FtpAlgMutant::mangle_passive_replies &&
+                        state.role == Role::inside_client;
+    if (from != Side::inside && !mangle) return;
     const std::string_view text(reinterpret_cast<const char*>(payload.data()), payload.size());
     std::vector<Edit> edits;
-    bool continuation = state.mid_line;
+    bool continuation = from == Side::inside && state.mid_line;
     std::size_t pos = 0;
     while (pos < text.size()) {
       const std::size_t newline = text.find('\n', pos);
       if (newline == std::string_view::npos) break;  // incomplete line: left as it is
       std::string_view line = text.substr(pos, newline - pos);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (!continuation) {
+      if (mangle) {
+        if (auto edit = mangled(flow, line)) {
+          edit->begin += pos;
+          edit->end += pos;
+          edits.push_back(std::move(*edit));
+        }
+      } else if (!continuation) {
         if (auto edit = rewrite(state, flow, line, context)) {
           edit->begin += pos;
           edit->end += pos;
@@ -72,7 +80,7 @@ class FtpAlg final : public AlgHook {
       continuation = false;
       pos = newline + 1;
     }
-    state.mid_line = !text.empty() && text.back() != '\n';
+    if (from == Side::inside) state.mid_line = !text.empty() && text.back() != '\n';
     if (edits.empty()) return;
 
     std::vector<std::uint8_t> rewritten;
@@ -94,6 +102,16 @@ class FtpAlg final : public AlgHook {
   }
 
  private:
+  // The mangle-passive-replies mutant: an outside server's passive reply pointed at the NAT instead.
+  static std::optional<Edit> mangled(const AlgFlow& flow, std::string_view line) {
+    const auto found = ftp::parse_line(line, false);
+    if (!found) return std::nullopt;
+    const std::uint16_t port =
+        found->message == ftp::Message::extended_passive_reply ? flow.external.port : found->port;
+    return Edit{found->begin, found->end,
+                ftp::format_endpoint(found->message, flow.external.address, port, found->delimiter)};
+  }
+
   std::optional<Edit> rewrite(FtpFlow& state, const AlgFlow& flow, std::string_view line, AlgContext& context) {
     if (behavior_.ftp_mutant == FtpAlgMutant::first_segment_only && state.rewrote) return std::nullopt;
     const auto found = ftp::parse_line(line, state.role == Role::inside_client);

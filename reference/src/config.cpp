@@ -370,13 +370,14 @@ constexpr std::array<std::pair<std::string_view, EmbeddedChecksumUpdate>, 3> kCh
     {"recompute-over-icmp-body", EmbeddedChecksumUpdate::recompute_over_icmp_body},
     {"leave-stale", EmbeddedChecksumUpdate::leave_stale},
 }};
-constexpr std::array<std::pair<std::string_view, FtpAlgMutant>, 6> kFtpMutantNames{{
+constexpr std::array<std::pair<std::string_view, FtpAlgMutant>, 7> kFtpMutantNames{{
     {"none", FtpAlgMutant::none},
     {"wrong-seq-delta", FtpAlgMutant::wrong_sequence_delta},
     {"stale-checksum", FtpAlgMutant::stale_checksum},
     {"first-segment-only", FtpAlgMutant::first_segment_only},
     {"no-expectation", FtpAlgMutant::no_expectation},
     {"rewrite-while-disabled", FtpAlgMutant::rewrite_while_disabled},
+    {"mangle-passive-replies", FtpAlgMutant::mangle_passive_replies},
 }};
 
 template <class E, std::size_t N>

@@ -20,5 +20,6 @@ namespace match = harness::match;
 inline constexpr const char* kSuite = "rfc3027";
 
 void register_fragment_id(Registry& registry);  // §2.4
+void register_ftp(Registry& registry);          // §4.1
 
 }  // namespace natcert::suites::rfc3027

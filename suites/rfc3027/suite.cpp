@@ -4,6 +4,9 @@
 
 namespace natcert::suites {
 
-void register_rfc3027(harness::Registry& registry) { rfc3027::register_fragment_id(registry); }
+void register_rfc3027(harness::Registry& registry) {
+  rfc3027::register_fragment_id(registry);
+  rfc3027::register_ftp(registry);
+}
 
 }  // namespace natcert::suites

@@ -166,6 +166,7 @@ enum class FtpAlgMutant : std::uint8_t {
   first_segment_only,      // only the first PORT/EPRT/227/229 of a control connection is rewritten
   no_expectation,          // rewrites the address but opens nothing for the data connection
   rewrite_while_disabled,  // the ALG runs even with alg.ftp=false (violates RFC 5382 REQ-6 then)
+  mangle_passive_replies,  // rewrites an outside server's 227/229 reply as if it were the NAT's endpoint
 };
 
 struct AlgBehavior {
