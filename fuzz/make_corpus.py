@@ -147,12 +147,29 @@ rfc4787.req13*                         SKIP     # the outside MTU equals the ins
         write("config_spec", f"spec{number}", spec)
 
 
+def alg_seeds():
+    # alg_ftp: mode byte (even: parser, bit 1 = client line; odd: control stream), then text or, for a
+    # stream, segments (direction byte, length byte, payload).
+    lines = {"port": (2, "PORT 10,0,0,10,156,64"), "eprt": (2, "EPRT |1|10.0.0.10|40000|"),
+             "pasv-reply": (0, "227 Entering Passive Mode (10,0,0,10,156,64)."),
+             "epsv-reply": (0, "229 Entering Extended Passive Mode (|||40000|)"), "epsv-all": (2, "EPSV ALL")}
+    for name, (mode, line) in lines.items():
+        write("alg_ftp", name, bytes([mode]) + line.encode())
+    stream = b""
+    for direction, text in [(0, b"220 ready\r\n"), (1, b"USER ftp\r\n"), (1, b"PORT 10,0,0,10,156,64\r\n"),
+                            (0, b"200 PORT ok\r\n"), (1, b"EPRT |1|10.0.0.10|40001|\r\nPASV\r\n"),
+                            (0, b"227 Entering Passive Mode (198,51,100,10,19,137)\r\n")]:
+        stream += bytes([direction, len(text)]) + text
+    write("alg_ftp", "stream", bytes([1]) + stream)
+
+
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
     packet_seeds()
     program_seeds()
     text_seeds()
+    alg_seeds()
 
 
 if __name__ == "__main__":
