@@ -17,6 +17,7 @@ struct TestContext::State {
   Addressing addressing;
   std::uint64_t seed;
   bool virtual_time;
+  std::optional<Duration> timer_budget;
   std::mt19937_64 rng;
   std::set<std::uint16_t> used_ports;
   std::vector<std::pair<std::string, std::variant<Endpoint, std::string>>> bound;
@@ -372,6 +373,10 @@ void TestContext::sleep(Duration duration) {
 Duration TestContext::now() const { return state_->session.now(); }
 
 bool TestContext::virtual_time() const { return state_->virtual_time; }
+
+std::optional<Duration> TestContext::timer_budget() const { return state_->timer_budget; }
+
+void TestContext::set_timer_budget(std::optional<Duration> budget) { state_->timer_budget = budget; }
 
 // ---- Decisions ---------------------------------------------------------------------------------
 

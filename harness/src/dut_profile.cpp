@@ -251,6 +251,7 @@ std::string kind_error(const DutProfile& profile, const std::string& wanted) {
 // What every wire testbed takes from a profile: addressing, declarations, commands, report keys.
 void fill_wire_config(const DutProfile& profile, WireDutConfig& config) {
   config.label = profile.name;
+  config.timer_budget = std::chrono::seconds(profile.realtime_budget_seconds);
   config.inside_address = profile.inside.dut_address;
   config.inside_prefix = profile.inside.prefix;
   config.outside_addresses = profile.outside.dut_addresses;

@@ -94,7 +94,8 @@ const TestCase& sanity_probe() {
   return probe;
 }
 
-TestResult run_test(Testbed& testbed, const TestCase& test, std::uint64_t run_seed) {
+TestResult run_test(Testbed& testbed, const TestCase& test, std::uint64_t run_seed,
+                    std::optional<Duration> timer_budget) {
   const std::uint64_t seed = test_seed(run_seed, test.id);
   const auto wall_start = std::chrono::steady_clock::now();
   auto finish_wall = [&](TestResult result) {
@@ -122,6 +123,7 @@ TestResult run_test(Testbed& testbed, const TestCase& test, std::uint64_t run_se
   if (!session) return finish_wall(blank_result(test, seed, Verdict::error, "testbed returned no session"));
 
   TestContext ctx(test, *session, addressing, seed, testbed.virtual_time());
+  if (!testbed.virtual_time()) ctx.set_timer_budget(timer_budget ? timer_budget : testbed.timer_budget());
   std::optional<std::pair<Verdict, std::string>> aborted;
   try {
     test.run(ctx);
@@ -196,7 +198,7 @@ RunResult run(Testbed& testbed, const std::vector<const TestCase*>& tests, const
       for (;;) {
         const std::size_t index = next.fetch_add(1);
         if (index >= tests.size()) return;
-        run.tests[index] = run_test(testbed, *tests[index], options.seed);
+        run.tests[index] = run_test(testbed, *tests[index], options.seed, options.timer_budget);
         report(index);
       }
     };

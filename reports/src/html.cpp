@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common.hpp"
+#include "html_timers.hpp"
 #include "natcert/harness/runner.hpp"
 #include "natcert/reports/reports.hpp"
 
@@ -377,6 +378,7 @@ std::string to_html(const RunResult& run, const std::optional<Differential>& dif
   if (differential) departures_section(out, *differential);
   summary_section(out, run);
   profile_section(out, run);
+  detail::html_timers_section(out, run);
   requirements_section(out, run);
   tests_section(out, run);
   run_section(out, run);

@@ -62,39 +62,28 @@ FilteringProbe classify_filtering(TestContext& ctx, const Mapping& mapping) {
   return filtering_probe("", other_port, port_change_passes, other_address, address_change_passes);
 }
 
-std::string LifetimeBracket::describe() const {
-  std::string text = "alive at " + harness::format_duration(alive_at);
-  text += expired_by ? ", expired by " + harness::format_duration(*expired_by) : ", never seen to expire";
-  return text;
-}
+namespace {
 
-LifetimeBracket measure_lifetime(TestContext& ctx, const std::vector<Duration>& probe_times,
-                                 std::uint16_t destination_port) {
-  struct Probe {
-    Mapping mapping;
-    Duration at;
-  };
-  std::vector<Probe> probes;
-  const Duration start = ctx.now();
-  for (const Duration at : probe_times) {
+class UdpMappingFlow final : public lifetime::Flow {
+ public:
+  explicit UdpMappingFlow(Mapping mapping) : mapping_(std::move(mapping)) {}
+  bool alive(TestContext& ctx, std::string_view note) override {
+    return reaches_inside(ctx, mapping_.remote, mapping_.external, mapping_.internal, note);
+  }
+
+ private:
+  Mapping mapping_;
+};
+
+}  // namespace
+
+lifetime::OpenFlow udp_mapping_flow(std::uint16_t destination_port) {
+  return [destination_port](TestContext& ctx) -> std::unique_ptr<lifetime::Flow> {
     const Endpoint remote{ctx.outside(0), destination_port != 0 ? destination_port : ctx.fresh_port()};
     harness::ReflectorOptions options;
     options.reply = false;  // the mapping's idle time starts with the probe itself
-    probes.push_back(Probe{ctx.learn_mapping(ctx.inside_endpoint(0), remote, options), at});
-  }
-  LifetimeBracket bracket;
-  for (const Probe& probe : probes) {
-    const Duration target = start + probe.at;
-    if (target > ctx.now()) ctx.sleep(target - ctx.now());
-    const bool alive = reaches_inside(ctx, probe.mapping.remote, probe.mapping.external, probe.mapping.internal,
-                                      "lifetime probe after " + harness::format_duration(probe.at) + " idle");
-    if (!alive) {
-      bracket.expired_by = probe.at;
-      break;
-    }
-    bracket.alive_at = probe.at;
-  }
-  return bracket;
+    return std::make_unique<UdpMappingFlow>(ctx.learn_mapping(ctx.inside_endpoint(0), remote, options));
+  };
 }
 
 }  // namespace natcert::suites::rfc4787

@@ -1,6 +1,6 @@
 // Procedures shared by several RFC 4787 tests: classifying mapping and filtering behaviour, probing
-// whether an inbound packet reaches an inside host, and measuring a mapping's lifetime with one fresh
-// mapping per probe (so no probe ever refreshes the mapping it measures).
+// whether an inbound packet reaches an inside host, and the UDP mapping whose lifetime the timer
+// tests measure (suites/shared/lifetime.hpp: one fresh mapping per probe).
 #pragma once
 
 #include <optional>
@@ -10,6 +10,7 @@
 #include "natcert/harness/context.hpp"
 #include "natcert/harness/testcase.hpp"
 #include "shared/filtering.hpp"
+#include "shared/lifetime.hpp"
 
 namespace natcert::suites::rfc4787 {
 
@@ -52,16 +53,10 @@ bool reaches_inside(TestContext& ctx, Endpoint from, Endpoint external, Endpoint
 // True when nothing from `from` reaches `internal` within the silence window.
 bool stays_outside(TestContext& ctx, Endpoint from, Endpoint external, Endpoint internal, std::string_view note);
 
-// A lifetime bracket: the mapping was alive at `alive_at` and gone by `expired_by` (if it expired).
-struct LifetimeBracket {
-  Duration alive_at{};
-  std::optional<Duration> expired_by;
-  std::string describe() const;  // "alive at 4 min 59 s, expired by 6 min"
-};
-// Creates one mapping per probe time (fresh inside and outside ports), leaves each idle, and probes
-// each once, inbound, at its time. Probe times must be increasing and measured from the call.
-LifetimeBracket measure_lifetime(TestContext& ctx, const std::vector<Duration>& probe_times,
-                                 std::uint16_t destination_port = 0);
+// A UDP mapping for the lifetime module (suites/shared/lifetime.hpp): X:x (fresh port) sends one
+// datagram to Y:y (port `destination_port`, or a fresh one) and the reflector learns X':x' without
+// answering, so the idle time starts with that datagram; alive() sends once from Y:y to X':x'.
+lifetime::OpenFlow udp_mapping_flow(std::uint16_t destination_port = 0);
 
 std::string endpoints_text(const std::vector<Endpoint>& endpoints);
 

@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "rfc5508/common.hpp"
+#include "shared/lifetime.hpp"
 
 namespace natcert::suites::rfc5508 {
 namespace {
@@ -60,42 +61,34 @@ void identifier_mapping_endpoint_independent(TestContext& ctx) {
             harness::to_string(to_y1->source()) + " and " + harness::to_string(to_y2->source()));
 }
 
-// One session per probe time, each answered once (a reply refreshes the session it lands on). The
-// 59 s probe decides REQ-2; the later ones bracket the lifetime for the behaviour profile.
+// An echo session for the lifetime module: a fresh identifier per probe, answered once (a reply
+// refreshes the session it lands on, so each session is probed only once).
+class EchoFlow final : public lifetime::Flow {
+ public:
+  EchoFlow(Endpoint internal, Observed request) : internal_(internal), request_(std::move(request)) {}
+  bool alive(TestContext& ctx, std::string_view) override { return answer_echo(ctx, request_, internal_).has_value(); }
+
+ private:
+  Endpoint internal_;
+  Observed request_;
+};
+
+std::unique_ptr<lifetime::Flow> open_echo_flow(TestContext& ctx) {
+  const Endpoint x{ctx.inside(0), ctx.fresh_port()};
+  const auto request = send_echo(ctx, x, ctx.outside(0), 1, "timer " + std::to_string(x.port));
+  if (!request) ctx.inconclusive("the DUT did not forward the echo request (see rfc5508.req1.echo)");
+  return std::make_unique<EchoFlow>(x, *request);
+}
+
+// Parallel bisection up to 5 min with a probe at 59 s: the 59 s probe decides REQ-2; the bracket goes to
+// the behaviour profile.
 void query_timer(TestContext& ctx) {
-  const std::vector<Duration> probes = {59s, 90s, 120s, 180s, 240s, 300s};
-  struct Session {
-    Endpoint internal;
-    Observed request;
-    Duration at;
-  };
-  std::vector<Session> sessions;
-  const Duration start = ctx.now();
-  for (const Duration at : probes) {
-    const Endpoint x{ctx.inside(0), ctx.fresh_port()};
-    const auto request = send_echo(ctx, x, ctx.outside(0), 1, "timer " + std::to_string(x.port));
-    if (!request) ctx.inconclusive("the DUT did not forward the echo request (see rfc5508.req1.echo)");
-    sessions.push_back({x, *request, at});
-  }
-  Duration alive_at{};
-  std::optional<Duration> expired_by;
-  bool alive_at_59 = false;
-  for (const Session& s : sessions) {
-    if (start + s.at > ctx.now()) ctx.sleep(start + s.at - ctx.now());
-    const bool alive = answer_echo(ctx, s.request, s.internal).has_value();
-    if (s.at == probes.front()) alive_at_59 = alive;
-    if (!alive) {
-      expired_by = s.at;
-      break;
-    }
-    alive_at = s.at;
-  }
-  const std::string bracket = "alive at " + harness::format_duration(alive_at) +
-                              (expired_by ? ", expired by " + harness::format_duration(*expired_by)
-                                          : std::string(", never seen to expire"));
-  ctx.profile("icmp.query-lifetime", bracket);
-  ctx.check("RFC5508-REQ-2", alive_at_59, "the echo reply sent 59 s after the request reaches X",
-            alive_at_59 ? "delivered (" + bracket + ")" : "not delivered: the session had expired");
+  constexpr Duration kMinimum = 60s;
+  const lifetime::Bracket bracket =
+      lifetime::measure(ctx, lifetime::Subject{"ICMP query session", open_echo_flow, kMinimum, 5min});
+  lifetime::record(ctx, "icmp.query-lifetime", bracket);
+  const bool met = lifetime::reaches(ctx, bracket, kMinimum);
+  ctx.check("RFC5508-REQ-2", met, "the echo reply sent 59 s after the request reaches X", bracket.describe());
 }
 
 }  // namespace
@@ -146,13 +139,13 @@ void register_queries(Registry& registry) {
       .suite = kSuite,
       .requirements = {{"RFC5508-REQ-2", Level::must_not}},
       .title = "An ICMP query session lives at least 60 seconds",
-      .procedure = "X opens six echo sessions (fresh identifiers) to Y. Y answers the first 59 s later, the others "
-                   "at 90 s, 2, 3, 4 and 5 min (each session answered once, so no answer refreshes the session it "
-                   "measures). The 59 s reply must reach X; the rest brackets the lifetime for the profile.",
+      .procedure = "Parallel bisection (suites/shared/lifetime.hpp): X opens echo sessions (fresh identifiers) to "
+                   "Y together; Y answers each once after its own idle time, geometrically spread up to 5 min with "
+                   "one at 59 s (so no answer refreshes the session it measures); fresh sessions then narrow the "
+                   "bracket. The 59 s reply must reach X; the bracket goes to the profile.",
       .rfc_quote = "REQ-2: An ICMP Query session timer MUST NOT expire in less than 60 seconds.",
       .run = query_timer,
       .mutants = {{"timer-30s", "rfc-strict,icmp.query-timeout=30s", Verdict::fail, "expires idle sessions after 30 s"}},
-      .needs = {.virtual_time = true},
   });
 }
 

@@ -2,6 +2,8 @@
 // (§7), and the inside host's "go away" answers to inbound packets (§7.1), must not refresh it. The DUT's
 // own timer (unknown on a real device) is the yardstick: measured on mappings of their own for §7, and
 // on a twin mapping that nothing refreshes for §7.1.
+#include <algorithm>
+
 #include "rfc7857/common.hpp"
 
 namespace natcert::suites::rfc7857 {
@@ -31,7 +33,14 @@ void outbound_errors(TestContext& ctx) {
   ctx.bind("X2' (answers with ICMP errors)", answered.external);
   std::optional<int> twin_stop;
   std::optional<int> answered_stop;
+  const auto budget_left = lifetime::remaining_budget(ctx);
+  const Duration began = ctx.now();
+  bool budget_ended = false;
   for (int round = 1; round <= kRounds && (!twin_stop || !answered_stop); ++round) {
+    if (budget_left && ctx.now() - began + kRound + 5s > *budget_left) {
+      budget_ended = true;
+      break;
+    }
     ctx.sleep(kRound);
     const std::string when = " after " + harness::format_duration(kRound * round);
     if (!twin_stop && !reaches_inside(ctx, twin.remote, twin.external, twin.internal, "to the twin" + when)) {
@@ -52,6 +61,10 @@ void outbound_errors(TestContext& ctx) {
   }
   const std::string observed = "the twin " + stop_text(twin_stop) + ", the answering mapping " +
                                stop_text(answered_stop);
+  if (!twin_stop && budget_ended) {
+    ctx.skip("the twin mapping still received the inbound packets when the " +
+             harness::format_duration(*ctx.timer_budget()) + " timer budget ended: " + observed);
+  }
   if (!twin_stop) {
     ctx.skip("the twin mapping kept receiving the inbound packets for 15 min: inbound packets refresh "
              "mappings (RFC 4787 REQ-6a), which hides what the outbound errors do: " + observed);
@@ -61,19 +74,24 @@ void outbound_errors(TestContext& ctx) {
             observed);
 }
 
-// §7, UDP: the yardstick is the DUT's idle timer measured on mappings of their own (one inbound probe
-// each). The mapping under test then receives a packet every 30 s from Y2, which its filter rejects (the
-// security policy of an address-dependent or stricter NAT), until one round past the measured lifetime;
-// Y1's packet must then find it gone.
-const std::vector<Duration> kUdpLifetimeProbes = {60s, 120s, 180s, 240s, 300s, 360s, 450s, 600s, 900s};
+// §7, UDP: the yardstick is the DUT's idle timer, bracketed by parallel bisection on mappings of their
+// own. The mapping under test then receives a packet every round (30 s, or a third of the measured
+// lifetime if shorter) from Y2, which its filter rejects (the security policy of an address-dependent
+// or stricter NAT), until one round past the measured expiry; Y1's packet must then find it gone.
+Duration round_for(const lifetime::Bracket& yardstick) {
+  return std::clamp<Duration>(yardstick.alive_at / 3, 1s, kRound);
+}
 
 void filtered_udp_does_not_refresh(TestContext& ctx) {
-  const rfc4787::LifetimeBracket yardstick = rfc4787::measure_lifetime(ctx, kUdpLifetimeProbes);
-  ctx.profile("udp.mapping-lifetime", yardstick.describe());
+  const lifetime::Bracket yardstick = lifetime::measure(
+      ctx, lifetime::Subject{"UDP mapping", rfc4787::udp_mapping_flow(), Duration::zero(), 15min});
+  lifetime::record(ctx, "udp.mapping-lifetime", yardstick);
   if (!yardstick.expired_by) {
-    ctx.skip("idle mappings never expired within 15 min, so there is no schedule to keep: " +
-             yardstick.describe());
+    ctx.skip("idle mappings never expired in the search, so there is no schedule to keep: " + yardstick.describe());
   }
+  const Duration round = round_for(yardstick);
+  const Duration until = *yardstick.expired_by + round;
+  lifetime::require_budget(ctx, until + 5s, "the rejected-packet schedule after the lifetime search");
   harness::ReflectorOptions options;
   options.reply = false;
   const Mapping mapping = ctx.learn_mapping(ctx.inside_endpoint(0), ctx.outside_endpoint(0), options);
@@ -84,10 +102,9 @@ void filtered_udp_does_not_refresh(TestContext& ctx) {
     ctx.skip("the DUT's filtering admits Y2 (endpoint-independent, no security policy rejects the packets), "
              "so nothing here is rejected by policy");
   }
-  const Duration until = *yardstick.expired_by + kRound;
   int rejected = 1;
-  while (ctx.now() - created + kRound < until) {
-    ctx.sleep(kRound);
+  while (ctx.now() - created + round < until) {
+    ctx.sleep(round);
     stays_outside(ctx, stranger, mapping.external, mapping.internal, "Y2's rejected packet");
     ++rejected;
   }
@@ -96,28 +113,43 @@ void filtered_udp_does_not_refresh(TestContext& ctx) {
                                     "Y1's packet after " + harness::format_duration(until));
   ctx.check("RFC7857-S7", Level::should_not, !alive,
             "the mapping expires on the DUT's schedule (" + yardstick.describe() + ") despite Y2's packets",
-            std::to_string(rejected) + " rejected packets from Y2 every 30 s; Y1's packet " +
-                harness::format_duration(until) + " after the mapping was made " +
+            std::to_string(rejected) + " rejected packets from Y2 every " + harness::format_duration(round) +
+                "; Y1's packet " + harness::format_duration(until) + " after the mapping was made " +
                 (alive ? "still reached X" : "no longer reached X"));
 }
 
-// §7, TCP: the same with the established-connection timer (at least 2 h 4 min, RFC 5382 REQ-5) and a
-// SYN from Y2 every 10 min.
-constexpr Duration kTcpRound = 10min;
-const std::vector<Duration> kTcpLifetimeProbes = {2h, 2h + 4min, 2h + 10min, 2h + 30min, 3h, 4h};
+// §7, TCP: the same with the established-connection timer (at least 2 h 4 min, RFC 5382 REQ-5),
+// bracketed first on connections of their own, and a SYN from Y2 every round (10 min, or a third of
+// the measured lifetime if shorter).
+class EstablishedFlow final : public lifetime::Flow {
+ public:
+  explicit EstablishedFlow(TcpConnection connection) : connection_(std::move(connection)) {}
+  bool alive(TestContext&, std::string_view note) override { return session_alive(connection_, Side::outside, note); }
 
-std::string tcp_bracket(Duration alive_at, std::optional<Duration> expired_by) {
-  return rfc4787::LifetimeBracket{alive_at, expired_by}.describe();
+ private:
+  TcpConnection connection_;
+};
+
+std::unique_ptr<lifetime::Flow> open_established(TestContext& ctx) {
+  return std::make_unique<EstablishedFlow>(
+      established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "lifetime yardstick"));
 }
 
 void filtered_tcp_does_not_refresh(TestContext& ctx) {
-  const Duration start = ctx.now();
-  std::vector<TcpConnection> yardsticks;
-  for (std::size_t i = 0; i < kTcpLifetimeProbes.size(); ++i) {
-    yardsticks.push_back(established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "lifetime yardstick"));
+  const lifetime::Bracket yardstick =
+      lifetime::measure(ctx, lifetime::Subject{"TCP established", open_established, Duration::zero(), 4h});
+  lifetime::record(ctx, "tcp.established-lifetime", yardstick);
+  if (!yardstick.expired_by) {
+    ctx.skip("idle established connections never expired in the search, so there is no schedule to keep: " +
+             yardstick.describe());
   }
+  const Duration round = std::clamp<Duration>(yardstick.alive_at / 3, 1s, 10min);
+  const Duration until = *yardstick.expired_by + round;
+  lifetime::require_budget(ctx, until + 5s, "the rejected-SYN schedule after the lifetime search");
+
   TcpConnection attacked = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "under test");
   ctx.bind("X'", *attacked.external());
+  const Duration start = ctx.now();
   const Endpoint stranger{ctx.outside(1), ctx.fresh_port()};
   const auto stranger_syn = [&](std::string_view note) {
     ctx.send(Side::outside,
@@ -127,46 +159,18 @@ void filtered_tcp_does_not_refresh(TestContext& ctx) {
   if (!ctx.expect_none(Side::inside, match::tcp().from(stranger), harness::silence_window, "Y2's SYN at X")) {
     ctx.skip("the DUT's filtering admits Y2's SYN, so nothing here is rejected by policy");
   }
-
-  // Y2's SYNs and the yardstick probes interleave on one timeline.
-  Duration alive_at{};
-  std::optional<Duration> expired_by;
-  std::size_t next_probe = 0;
-  Duration next_syn = kTcpRound;
   int rejected = 1;
-  const auto elapsed = [&] { return ctx.now() - start; };
-  while (next_probe < kTcpLifetimeProbes.size() && !expired_by) {
-    const Duration probe_at = kTcpLifetimeProbes[next_probe];
-    if (next_syn < probe_at) {
-      if (next_syn > elapsed()) ctx.sleep(next_syn - elapsed());
-      stranger_syn("Y2's rejected SYN");
-      ++rejected;
-      next_syn += kTcpRound;
-      continue;
-    }
-    if (probe_at > elapsed()) ctx.sleep(probe_at - elapsed());
-    const bool alive = session_alive(yardsticks[next_probe], Side::outside,
-                                     "yardstick after " + harness::format_duration(probe_at) + " idle");
-    if (alive) {
-      alive_at = probe_at;
-    } else {
-      expired_by = probe_at;
-    }
-    ++next_probe;
+  while (ctx.now() - start + round < until) {
+    ctx.sleep(round);
+    stranger_syn("Y2's rejected SYN");
+    ++rejected;
   }
-  const std::string yardstick = tcp_bracket(alive_at, expired_by);
-  ctx.profile("tcp.established-lifetime", yardstick);
-  if (!expired_by) {
-    ctx.skip("idle established connections never expired within 4 h, so there is no schedule to keep: " +
-             yardstick);
-  }
-  // The connection under test was opened after the yardsticks: a minute's margin, without SYNs.
-  ctx.sleep(std::chrono::minutes(1));
+  if (until > ctx.now() - start) ctx.sleep(until - (ctx.now() - start));
   const bool alive = session_alive(attacked, Side::outside, "Y's segment on the connection under test");
   ctx.check("RFC7857-S7", Level::should, !alive,
-            "the connection expires on the DUT's schedule (" + yardstick + ") despite Y2's SYNs",
-            std::to_string(rejected) + " rejected SYNs from Y2 every 10 min; Y's segment " +
-                harness::format_duration(elapsed()) + " after the handshake " +
+            "the connection expires on the DUT's schedule (" + yardstick.describe() + ") despite Y2's SYNs",
+            std::to_string(rejected) + " rejected SYNs from Y2 every " + harness::format_duration(round) +
+                "; Y's segment " + harness::format_duration(ctx.now() - start) + " after the handshake " +
                 (alive ? "still reached X" : "no longer reached X"));
 }
 
@@ -178,33 +182,30 @@ void register_mapping_refresh(Registry& registry) {
       .suite = kSuite,
       .requirements = {{"RFC7857-S7", Level::should_not}},
       .title = "Inbound UDP rejected by the filter does not refresh the mapping",
-      .procedure = "The DUT's idle timer is measured first: mappings of their own, each probed once from its "
-                   "outside host after 1, 2, 3, 4, 5, 6, 7.5, 10 and 15 min. X then sends to Y1 and learns X':x'; "
-                   "Y2 sends to X':x' every 30 s, which the filter must reject (if it reaches X, no policy "
-                   "rejects anything: SKIP), until 30 s past the measured expiry. Y1's packet must then no longer "
-                   "reach X.",
+      .procedure = "The DUT's idle timer is bracketed first by parallel bisection (mappings of their own, each "
+                   "probed once from its outside host, up to 15 min). X then sends to Y1 and learns X':x'; Y2 "
+                   "sends to X':x' every 30 s (a third of the lifetime if shorter), which the filter must reject "
+                   "(if it reaches X, no policy rejects anything: SKIP), until one round past the measured expiry. "
+                   "Y1's packet must then no longer reach X.",
       .rfc_quote = "Clarification:  This document clarifies that even when a NAT has an inbound refresh behavior "
                    "set to \"TRUE\", such packets SHOULD NOT refresh the mapping.",
       .run = filtered_udp_does_not_refresh,
       .mutants = {{"rejected-refresh", "rfc-strict,filtered-inbound-refreshes=true", Verdict::warn,
                    "packets the filter rejects still refresh the mapping"}},
-      .needs = {.virtual_time = true},
   });
   registry.add(TestCase{
       .id = "rfc7857.s7.rejected-inbound-does-not-refresh.tcp",
       .suite = kSuite,
       .requirements = {{"RFC7857-S7", Level::should}},
       .title = "Inbound TCP SYNs rejected by the filter do not refresh the connection",
-      .procedure = "X opens seven connections to Y. Six are yardsticks for the established idle timer, each "
-                   "probed once from Y after 2 h, 2 h 4 min, 2 h 10 min, 2 h 30 min, 3 h and 4 h. On the seventh, "
-                   "Y2 sends a SYN to X':x' every 10 min, which the filter must reject (else SKIP). One minute after "
-                   "the first yardstick is found gone, Y's segment on the seventh connection must not reach X "
-                   "either.",
+      .procedure = "The established idle timer is bracketed first by parallel bisection (connections of their "
+                   "own, each probed once from Y, up to 4 h). X then opens a connection to Y; Y2 sends a SYN to "
+                   "X':x' every 10 min (a third of the lifetime if shorter), which the filter must reject (else "
+                   "SKIP). One round past the measured expiry, Y's segment on that connection must not reach X.",
       .rfc_quote = "Update:  This behavior SHOULD apply also for TCP.",
       .run = filtered_tcp_does_not_refresh,
       .mutants = {{"rejected-refresh", "rfc-strict,filtered-inbound-refreshes=true", Verdict::warn,
                    "SYNs the filter rejects still refresh the connection"}},
-      .needs = {.virtual_time = true},
   });
   registry.add(TestCase{
       .id = "rfc7857.s7-1.outbound-errors-do-not-refresh",
@@ -223,7 +224,6 @@ void register_mapping_refresh(Registry& registry) {
       .compliant_config = "rfc-strict,udp-timers.refresh-inbound=false",
       .mutants = {{"errors-refresh", "rfc-strict,udp-timers.refresh-inbound=false,icmp.outbound-errors-refresh=true",
                    Verdict::warn, "outbound ICMP errors refresh the mapping they quote"}},
-      .needs = {.virtual_time = true},
   });
 }
 

@@ -284,6 +284,8 @@ std::vector<std::pair<std::string, std::string>> NetnsTestbed::dut_configuration
 
 Addressing NetnsTestbed::addressing() const { return impl_->network.addressing(); }
 
+std::optional<Duration> NetnsTestbed::timer_budget() const { return impl_->config.timer_budget; }
+
 std::size_t NetnsTestbed::max_concurrency() const { return impl_->network.max_concurrency(); }
 
 std::unique_ptr<DutSession> NetnsTestbed::open_session(const TestCase& /*test*/, std::uint64_t /*seed*/) {

@@ -201,6 +201,8 @@ std::vector<std::pair<std::string, std::string>> PortsTestbed::dut_configuration
 }
 
 Addressing PortsTestbed::addressing() const { return impl_->network.addressing(); }
+std::optional<Duration> PortsTestbed::timer_budget() const { return impl_->config.timer_budget; }
+
 std::size_t PortsTestbed::max_concurrency() const { return impl_->network.max_concurrency(); }
 
 std::unique_ptr<DutSession> PortsTestbed::open_session(const TestCase& /*test*/, std::uint64_t /*seed*/) {

@@ -127,6 +127,11 @@ class TestContext {
   void sleep(Duration duration);  // virtual time advances instantly; real time sleeps
   Duration now() const;           // since the test's session started
   bool virtual_time() const;
+  // Real time this test may spend waiting for timers (`natcert run --timer-budget`, else the DUT
+  // profile's realtime_budget). nullopt: no limit (virtual time runs every timer at full length).
+  // A timer test that would need more SKIPs with the bound it did establish (suites/shared/lifetime.hpp).
+  std::optional<Duration> timer_budget() const;
+  void set_timer_budget(std::optional<Duration> budget);  // for the runner
 
   // ---- Decisions -------------------------------------------------------------------------------
   // Records whether a declared requirement is met. The level comes from the test's requirements

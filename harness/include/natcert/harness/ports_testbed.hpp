@@ -55,6 +55,7 @@ class PortsTestbed final : public Testbed {
   std::vector<std::pair<std::string, std::string>> dut_configuration() const override;
   Addressing addressing() const override;
   bool virtual_time() const override { return false; }
+  std::optional<Duration> timer_budget() const override;
   std::size_t max_concurrency() const override;
   std::unique_ptr<DutSession> open_session(const TestCase& test, std::uint64_t seed) override;
 

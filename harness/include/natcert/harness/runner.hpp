@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct RunOptions {
   // Results are identical whatever the value (on virtual-time testbeds).
   std::size_t jobs = 0;
   bool sanity_probes = true;
+  // Real time one timer test may spend waiting; nullopt: the testbed's (Testbed::timer_budget). Ignored
+  // on virtual time, where timers run at full length.
+  std::optional<Duration> timer_budget{};
   // Called after each test, serialised (never concurrently), from a worker thread.
   std::function<void(const Progress&)> on_progress{};
 };
@@ -36,7 +40,9 @@ std::uint64_t test_seed(std::uint64_t run_seed, std::string_view test_id);
 // Runs one test on its own session: SKIP when the testbed does not meet test.needs, otherwise opens a
 // session, runs the procedure, and maps what happened to a verdict (TestAborted -> its verdict,
 // HarnessError or any other exception -> ERROR, no decision -> ERROR).
-TestResult run_test(Testbed& testbed, const TestCase& test, std::uint64_t run_seed = 1);
+// `timer_budget` overrides the testbed's (real-time testbeds only; see TestContext::timer_budget).
+TestResult run_test(Testbed& testbed, const TestCase& test, std::uint64_t run_seed = 1,
+                    std::optional<Duration> timer_budget = std::nullopt);
 
 // The sanity probe as a test case ("sanity.probe"): one UDP round trip inside(0) -> outside(0) ->
 // inside(0) through learn_mapping on fresh ports. PASS when it works, INCONCLUSIVE otherwise.

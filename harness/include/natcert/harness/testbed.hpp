@@ -80,6 +80,10 @@ class Testbed {
   virtual std::vector<std::pair<std::string, std::string>> dut_configuration() const { return {}; }
   virtual Addressing addressing() const = 0;
   virtual bool virtual_time() const = 0;
+  // Real time one timer test may spend waiting (idle timeouts, refresh), unless the run overrides it
+  // (RunOptions::timer_budget). nullopt: no limit, as on virtual time, where every timer runs at full
+  // length instantly.
+  virtual std::optional<Duration> timer_budget() const { return std::nullopt; }
   // How many sessions may run at once (0: no limit beyond the runner's worker count).
   virtual std::size_t max_concurrency() const { return 0; }
   // Opens a session for one test. `seed` is the per-test seed; the same seed must give the same

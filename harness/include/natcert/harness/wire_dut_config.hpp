@@ -89,6 +89,8 @@ struct WireDutConfig {
 
   // Sessions that may run at once (each gets a disjoint port slice). 1 = strictly sequential.
   std::size_t max_concurrency = 8;
+  // Real time one timer test may spend waiting (a profile's realtime_budget); see Testbed::timer_budget.
+  std::chrono::seconds timer_budget{300};
   std::chrono::milliseconds command_timeout{15000};
   // Extra key/value pairs for the report's DUT configuration (e.g. the profile file and its name).
   std::vector<std::pair<std::string, std::string>> configuration{};
