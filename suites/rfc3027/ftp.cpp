@@ -30,6 +30,18 @@ std::string printable(std::string text) {
 
 bool carries_data(const ref::PacketView& p) { return !p.tcp.payload().empty(); }
 
+// A kernel that changes a payload on a link with checksum offload leaves the pseudo-header sum in the
+// TCP checksum for the NIC to finish (CHECKSUM_PARTIAL); a capture on a virtual link sees it unfinished.
+bool offloaded_checksum(const harness::Observed& got) {
+  const ref::PacketView& p = got.view();
+  if (!got.well_formed() || p.kind != ref::TransportKind::tcp) return false;
+  const auto length = static_cast<std::uint16_t>(p.ip.bytes.size() - p.transport_offset);
+  const std::uint16_t partial = ref::fold16(ref::pseudo_header_sum(p.ip.source(), p.ip.destination(),
+                                                                   ref::ip_protocol::tcp, length));
+  const std::uint16_t field = ref::load16(p.ip.bytes.data() + p.transport_offset + 16);
+  return field == partial || field == static_cast<std::uint16_t>(~partial);
+}
+
 // The control connection of an inside client X to an outside server Y:21. The harness plays both ends
 // and keeps each end's own numbering, so every segment after a rewrite shows whether the DUT's
 // sequence/acknowledgement corrections agree with what the other end was told.
@@ -38,17 +50,23 @@ class Control {
   explicit Control(TestContext& ctx) : ctx_(ctx) {
     client_ = ctx.inside_endpoint(0);
     server_ = Endpoint{ctx.outside(0), kControlPort};
-    mapping_ = ctx.learn_tcp_mapping(client_, server_);
-    client_next_ = mapping_.inside_next_seq;
-    server_next_ = mapping_.outside_next_seq;
-    client_received_ = mapping_.outside_next_seq;
-    server_received_ = mapping_.syn.view().tcp.sequence() + 1;
+    handshake();
+    // A real session logs in first. Linux's helper only parses a command that starts right after a line
+    // end it has seen in that direction, so a PORT as the very first line would go unnoticed.
+    const char* exchange[][2] = {{"220 natcert FTP server ready.\r\n", "USER anonymous\r\n"},
+                                 {"331 Password required.\r\n", "PASS natcert@\r\n"}};
+    for (const auto& [greeting, answer] : exchange) {
+      if (!server_says(greeting) || !client_says(answer)) ctx.inconclusive("the DUT did not carry the FTP login");
+    }
+    if (!server_says("230 Logged in.\r\n")) ctx.inconclusive("the DUT did not carry the FTP login");
   }
 
   Endpoint client() const { return client_; }
   Endpoint server() const { return server_; }
-  Endpoint external() const { return mapping_.external; }
+  Endpoint external() const { return external_; }
   const std::vector<std::string>& problems() const { return problems_; }
+  // A rewritten segment left for checksum offload (Linux on veth: CHECKSUM_PARTIAL) was seen.
+  bool offloaded_checksum_seen() const { return offloaded_; }
 
   // X sends `text`; returns the payload Y received (nullopt when nothing arrived).
   std::optional<std::string> client_says(const std::string& text) {
@@ -59,7 +77,7 @@ class Control {
               "X: " + printable(without_line_end(text)));
     client_next_ += static_cast<std::uint32_t>(text.size());
     const auto got = ctx_.expect(Side::outside,
-                                 match::tcp().from(mapping_.external).to(server_).any_checksum().where("carrying data",
+                                 match::tcp().from(external_).to(server_).any_checksum().where("carrying data",
                                                                                                        carries_data),
                                  harness::reply_window, "X's line at Y");
     if (!got) return std::nullopt;
@@ -73,7 +91,7 @@ class Control {
   // Y sends `text`; returns the payload X received.
   std::optional<std::string> server_says(const std::string& text) {
     ctx_.send(Side::outside,
-              harness::tcp(server_, mapping_.external,
+              harness::tcp(server_, external_,
                            {.flags = ref::tcp_flag::psh | ref::tcp_flag::ack, .seq = server_next_,
                             .ack = server_received_},
                            text),
@@ -90,12 +108,52 @@ class Control {
   }
 
  private:
+  // Like TestContext::learn_tcp_mapping, but every concurrent session talks to the same Y:21, so the
+  // translated segments are recognised by their sequence numbers rather than by the destination port.
+  void handshake() {
+    using namespace ref::tcp_flag;
+    const std::uint32_t isn = ctx_.random();
+    ctx_.send(Side::inside, harness::tcp(client_, server_, {.flags = syn, .seq = isn}), "X: SYN to Y:21");
+    const auto out_syn = ctx_.expect(
+        Side::outside, match::tcp().to(server_).flags(syn, syn | ack).where("X's sequence number", [isn](const ref::PacketView& p) {
+          return p.tcp.sequence() == isn;
+        }),
+        harness::reply_window, "X's SYN at Y:21");
+    if (!out_syn) ctx_.inconclusive("the DUT did not carry X's SYN to Y:21");
+    external_ = out_syn->source();
+    ctx_.bind("X'", external_);
+    const std::uint32_t server_isn = ctx_.random();
+    ctx_.send(Side::outside, harness::tcp(server_, external_, {.flags = syn | ack, .seq = server_isn, .ack = isn + 1}),
+              "Y: SYN-ACK");
+    if (!ctx_.expect(Side::inside, match::tcp().from(server_).to(client_).flags(syn | ack, syn | ack),
+                     harness::reply_window, "Y's SYN-ACK at X")) {
+      ctx_.inconclusive("the DUT did not carry Y's SYN-ACK to X");
+    }
+    ctx_.send(Side::inside, harness::tcp(client_, server_, {.flags = ack, .seq = isn + 1, .ack = server_isn + 1}),
+              "X: ACK");
+    if (!ctx_.expect(Side::outside,
+                     match::tcp().from(external_).to(server_).flags(ack, syn | ack | rst | fin),
+                     harness::reply_window, "X's ACK at Y")) {
+      ctx_.inconclusive("the DUT did not carry X's ACK to Y:21");
+    }
+    client_next_ = isn + 1;
+    server_next_ = server_isn + 1;
+    client_received_ = server_isn + 1;
+    server_received_ = isn + 1;
+  }
+
   // The receiver expects the segment at `expected_seq` (its view of the sender's numbering) and an
   // acknowledgement of `own_next` (its own numbering).
   void verify(const harness::Observed& got, const std::string& what, std::uint32_t expected_seq,
               std::uint32_t own_next) {
     const ref::TcpView& tcp = got.view().tcp;
-    if (!got.checksums_ok()) problems_.push_back(what + ": invalid checksum");
+    if (!got.checksums_ok()) {
+      if (offloaded_checksum(got)) {
+        offloaded_ = true;  // a capture artefact on a virtual link, not what a host on a real wire receives
+      } else {
+        problems_.push_back(what + ": invalid checksum");
+      }
+    }
     if (tcp.sequence() != expected_seq) {
       problems_.push_back(what + ": sequence " + std::to_string(tcp.sequence()) + ", the receiver expects " +
                           std::to_string(expected_seq));
@@ -109,12 +167,13 @@ class Control {
   TestContext& ctx_;
   Endpoint client_{};
   Endpoint server_{};
-  harness::TcpMapping mapping_{};
+  Endpoint external_{};
   std::uint32_t client_next_ = 0;      // X's next sequence number (X's numbering)
   std::uint32_t server_next_ = 0;      // Y's next sequence number (Y's numbering)
   std::uint32_t client_received_ = 0;  // what X acknowledges (X's view of Y's numbering)
   std::uint32_t server_received_ = 0;  // what Y acknowledges (Y's view of X's numbering)
   std::vector<std::string> problems_;
+  bool offloaded_ = false;
 };
 
 std::string join(const std::vector<std::string>& items) {
@@ -203,6 +262,10 @@ void active_mode(TestContext& ctx, bool extended) {
     }
     control.server_says("150 Opening data connection.\r\n");
   }
+  if (control.offloaded_checksum_seen()) {
+    ctx.log("some segments the DUT rewrote carry a checksum left for offload (pseudo-header sum only), as Linux "
+            "leaves them on veth links; accepted");
+  }
   const std::string consistency = join(control.problems());
   if (!consistency.empty()) broken.push_back(consistency);
   ctx.profile(key, broken.empty() ? "works through ALG" : "ALG broken: " + broken.front());
@@ -250,6 +313,10 @@ void passive_mode(TestContext& ctx, bool extended, bool epsv_all) {
   }
   if (!opened) broken.push_back("X's data connection did not reach Y's " + harness::to_string(data));
   control.client_says("RETR natcert.txt\r\n");
+  if (control.offloaded_checksum_seen()) {
+    ctx.log("some segments the DUT rewrote carry a checksum left for offload (pseudo-header sum only), as Linux "
+            "leaves them on veth links; accepted");
+  }
   const std::string consistency = join(control.problems());
   if (!consistency.empty()) broken.push_back(consistency);
   ctx.profile(key, broken.empty() ? "works directly" : "broken: " + broken.front());
