@@ -8,6 +8,7 @@
 
 namespace natcert::cli {
 Command add_refnat(CLI::App& root);  // cmd_refnat.cpp; keeps its own "Exit codes:" footer
+Command add_fuzz(CLI::App& root);    // cmd_fuzz.cpp; keeps its own "Exit codes:" footer
 Command add_bench(CLI::App& root);   // cmd_bench.cpp; keeps its own "Exit codes:" footer
 Command add_dashboard(CLI::App& root);  // cmd_dashboard.cpp; keeps its own "Exit codes:" footer
 }
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
                 natcert::cli::add_selftest(app), natcert::cli::add_doctor(app)};
     for (auto& command : commands) command.app->footer(exit_codes_footer);
     commands.push_back(natcert::cli::add_refnat(app));
+    commands.push_back(natcert::cli::add_fuzz(app));
     commands.push_back(natcert::cli::add_bench(app));
     commands.push_back(natcert::cli::add_dashboard(app));
   } catch (const std::exception& e) {
@@ -66,7 +68,7 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const auto& command : commands) known = known || command.app->check_name(argv[1]);
     if (!known) {
-      std::fprintf(stderr, "natcert: unknown subcommand \"%s\" (list, run, report, selftest, doctor, refnat, bench, dashboard; see natcert --help)\n",
+      std::fprintf(stderr, "natcert: unknown subcommand \"%s\" (list, run, report, selftest, doctor, refnat, fuzz, bench, dashboard; see natcert --help)\n",
                    natcert::reports::one_line(argv[1]).c_str());
       return natcert::cli::exit_usage;
     }
