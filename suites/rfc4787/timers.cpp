@@ -39,6 +39,10 @@ void well_known_port_timers(TestContext& ctx) {
   const lifetime::Bracket& dns = brackets[0];
   const lifetime::Bracket& other = brackets[1];
   const bool shorter = dns.expired_by && (!other.expired_by || *dns.expired_by <= other.alive_at);
+  if (!shorter && (dns.budget_limited || other.budget_limited)) {
+    ctx.skip("the timer budget ended the search before either timer was seen to end: " + dns.describe() + "; " +
+             other.describe());
+  }
   lifetime::record(ctx, "udp.mapping-lifetime.port-53", dns);
   ctx.info("RFC4787-REQ-5a", std::string(shorter ? "shorter timer" : "no shorter timer") +
                                  " for destination port 53: " + dns.describe() + "; " + other.describe());

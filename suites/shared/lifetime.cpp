@@ -80,6 +80,9 @@ std::string Bracket::describe() const {
     return what + "alive at " + harness::format_duration(alive_at) + ", expired by " +
            harness::format_duration(*expired_by);
   }
+  if (budget_limited && alive_at == Duration::zero()) {
+    return what + "not measured: the " + harness::format_duration(budget) + " timer budget ended the search";
+  }
   if (budget_limited) {
     return what + "alive at " + harness::format_duration(alive_at) + " (the " + harness::format_duration(budget) +
            " timer budget ended the search)";
