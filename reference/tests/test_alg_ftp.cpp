@@ -265,6 +265,15 @@ TEST(FtpAlg, NoExpectationMutant) {
   EXPECT_TRUE(c.nat.inbound(tcp(kOutside1, 20, kExternal, 40001, Tins::TCP::SYN, 777)).empty());
 }
 
+TEST(FtpAlg, PassiveRepliesFromOutsidePassUnlessMangled) {
+  const std::string reply = "227 Entering Passive Mode (198,51,100,10,156,64).\r\n";
+  FtpControl good(ftp_config());
+  EXPECT_EQ(segment_of(good.server_says(reply, good.client_seq)[0]).payload, reply);
+  FtpControl mutant(ftp_config("mangle-passive-replies"));
+  EXPECT_EQ(segment_of(mutant.server_says(reply, mutant.client_seq)[0]).payload.rfind("227 Entering Passive Mode (203,0,113,1,", 0),
+            0u);
+}
+
 TEST(FtpAlg, StaleChecksumMutant) {
   NatConfig config = ftp_config("stale-checksum");
   ReferenceNat nat(config);
