@@ -258,6 +258,7 @@ class Bench {
     const auto all_ports = unique_port_pairs(cap, settings_.seed * 104729 + tag_ + 1, settings_.ports);
     Established alive;
     alive.tag = next_tag();
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> origin;  // (trial tag, index) per connection
     std::size_t offered = 0;
     std::size_t best = 0;
     bool full = false;
@@ -274,6 +275,7 @@ class Bench {
         alive.ports.push_back(slice[i]);
         alive.learnt.push_back(batch.learnt[i]);
         alive.validated.push_back(batch.validated[i]);
+        origin.emplace_back(tag, static_cast<std::uint32_t>(i));
       }
       alive.count += batch.count;
       // The sweep: one inbound data packet per validated connection, counted at the inside generator.
@@ -282,14 +284,16 @@ class Bench {
         if (!alive.validated[i]) continue;
         const Flow flow{path.outside_gen_mac, path.dut_outside_mac, remote_host_, alive.learnt[i].address,
                         alive.ports[i].destination, alive.learnt[i].port};
-        sweep.push_back(build_frame(protocol, flow, 0x10, 0, 0, true, 0, static_cast<std::uint32_t>(i), Kind::data));
+        // In-window sequence numbers: a stateful firewall drops (and does not translate) anything else.
+        const auto [trial, index] = origin[i];
+        sweep.push_back(build_frame(protocol, flow, 0x18, responder_isn(trial, index) + 1, initiator_isn(trial, index) + 1,
+                                    true, trial, index, Kind::data));
       }
       std::uint64_t delivered = 0;
       zero_loss_trial(path, sweep, false, sweep.size(), settings_.setup_rate, &delivered);
       best = std::max<std::size_t>(best, static_cast<std::size_t>(std::min<std::uint64_t>(delivered, sweep.size())));
       full = batch.count < take || delivered < sweep.size();
     }
-    // TCP sweep packets are bare ACKs whose sequence numbers the DUT may judge; only UDP's count is exact.
     m.values.push_back(static_cast<double>(best));
     m.items.push_back(offered);
     m.trials.push_back(1);
