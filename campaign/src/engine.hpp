@@ -115,11 +115,15 @@ class OutboundLedger {
   void clear() {
     endpoints_.clear();
     hosts_.clear();
+    any_port_.clear();
   }
 
  private:
   std::set<std::tuple<std::uint8_t, Ipv4Address, std::uint16_t>> endpoints_;
   std::set<Ipv4Address> hosts_;
+  // (protocol, host) that sent a packet shorter than its IPv4 total length: on Ethernet the frame is
+  // padded, so the DUT may read ports natcert never wrote; any port of that host counts as used.
+  std::set<std::pair<std::uint8_t, Ipv4Address>> any_port_;
 };
 
 struct Violation {

@@ -31,6 +31,9 @@ void OutboundLedger::record(const Packet& packet) {
   if (packet.size() < 20) return;
   const std::uint8_t protocol = protocol_of(packet);
   hosts_.insert(source_of(packet));
+  if (packet.size() < ref::load16(&packet[2]) || packet.size() < header_length(packet) + 8) {
+    any_port_.insert({protocol, source_of(packet)});
+  }
   // Raw ports too: the DUT may accept (and map) what natcert's parser calls malformed.
   if (protocol == 6 || protocol == 17) endpoints_.insert({protocol, source_of(packet), raw_port(packet, 0)});
   if (protocol == 1) endpoints_.insert({protocol, source_of(packet), raw_port(packet, 4)});
@@ -43,7 +46,7 @@ void OutboundLedger::record(const Packet& packet) {
 }
 
 bool OutboundLedger::endpoint_known(std::uint8_t protocol, Ipv4Address address, std::uint16_t port) const {
-  return endpoints_.count({protocol, address, port}) != 0;
+  return endpoints_.count({protocol, address, port}) != 0 || any_port_.count({protocol, address}) != 0;
 }
 
 bool OutboundLedger::host_known(Ipv4Address address) const { return hosts_.count(address) != 0; }
