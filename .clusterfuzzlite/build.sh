@@ -15,7 +15,7 @@ if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 cmake -S "$source_dir" -B "$build_dir" -G Ninja \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_C_FLAGS="${CFLAGS:-}" -DCMAKE_CXX_FLAGS="$CXXFLAGS" -DCMAKE_BUILD_TYPE= \
-  -DCMAKE_EXE_LINKER_FLAGS='-Wl,-rpath,$ORIGIN/lib' \
+  -DCMAKE_BUILD_RPATH='$ORIGIN/lib' \
   -DNATCERT_FUZZ=ON -DNATCERT_FUZZ_SANITIZERS=OFF -DNATCERT_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" \
   -DNATCERT_TESTS=OFF -DNATCERT_BENCH=OFF "${launcher[@]}" >/dev/null
 cmake --build "$build_dir" --target fuzz_targets
