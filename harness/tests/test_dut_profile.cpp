@@ -178,7 +178,8 @@ TEST(DutProfile, BaseProfileIsValid) {
 TEST(DutProfile, BundledProfilesParseAndValidate) {
   const std::set<std::string> expected = {"linux-nft-masquerade", "linux-nft-masquerade-random",
                                           "linux-nft-snat-pool",  "linux-nft-hairpin",
-                                          "refnat-rfc-strict",    "example-hardware-router"};
+                                          "refnat-rfc-strict",    "example-hardware-router",
+                                          "linux-nft-short-timers", "refnat-short-timers"};
   std::set<std::string> found;
   for (const auto& entry : fs::directory_iterator(profiles_dir)) {
     if (entry.path().extension() != ".toml") continue;
