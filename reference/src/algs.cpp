@@ -8,6 +8,8 @@ std::vector<std::unique_ptr<AlgHook>> configured_algs(const NatConfig& config) {
   if (config.alg.ftp || config.alg.ftp_mutant == FtpAlgMutant::rewrite_while_disabled) {
     algs.push_back(make_ftp_alg(config.alg));
   }
+  if (config.alg.sip) algs.push_back(make_sip_alg(config.alg));
+  if (config.alg.tftp) algs.push_back(make_tftp_alg(config.alg));
   return algs;
 }
 

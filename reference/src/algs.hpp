@@ -11,6 +11,8 @@
 namespace natcert::ref {
 
 std::unique_ptr<AlgHook> make_ftp_alg(const AlgBehavior& behavior);
+std::unique_ptr<AlgHook> make_sip_alg(const AlgBehavior& behavior);   // alg_sip.cpp
+std::unique_ptr<AlgHook> make_tftp_alg(const AlgBehavior& behavior);  // alg_tftp.cpp
 
 // The ALGs a NAT built from `config` installs, in claiming order.
 std::vector<std::unique_ptr<AlgHook>> configured_algs(const NatConfig& config);

@@ -380,6 +380,13 @@ constexpr std::array<std::pair<std::string_view, FtpAlgMutant>, 7> kFtpMutantNam
     {"mangle-passive-replies", FtpAlgMutant::mangle_passive_replies},
 }};
 
+constexpr std::array<std::pair<std::string_view, SipAlgMutant>, 4> kSipMutantNames{{
+    {"none", SipAlgMutant::none},
+    {"wrong-sdp-address", SipAlgMutant::wrong_sdp_address},
+    {"stale-content-length", SipAlgMutant::stale_content_length},
+    {"no-media-expectation", SipAlgMutant::no_media_expectation},
+}};
+
 template <class E, std::size_t N>
 EnumCodec<E> enum_codec(const std::array<std::pair<std::string_view, E>, N>& names) {
   return EnumCodec<E>{EnumNames<E>(names)};
@@ -663,6 +670,8 @@ Table build_table() {
         "alg.ftp=false).");
   t.add("alg.sip", boolean, NATCERT_FIELD(alg.sip), "RFC3027-4.5, RFC4787-REQ-10",
         "SIP/SDP ALG on UDP port 5060 (true violates the SHOULD of RFC 4787 REQ-10).");
+  t.add("alg.sip-mutant", enum_codec(kSipMutantNames), NATCERT_FIELD(alg.sip_mutant), "RFC3027-4.5",
+        "Violating SIP ALG variants (with alg.sip=true); anything but none rewrites wrongly.");
   t.add("alg.tftp", boolean, NATCERT_FIELD(alg.tftp), "RFC3027, RFC4787-REQ-10",
         "TFTP ALG on UDP port 69: the server's reply from a new port is let in.");
   t.add("alg.expectation-timeout", duration, NATCERT_FIELD(alg.expectation_timeout), "RFC3027-4.1",

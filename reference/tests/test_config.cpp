@@ -111,6 +111,7 @@ const std::map<std::string, std::string>& samples() {
       {"alg.ftp", "false"},
       {"alg.ftp-mutant", "wrong-seq-delta"},
       {"alg.sip", "true"},
+      {"alg.sip-mutant", "wrong-sdp-address"},
       {"alg.tftp", "true"},
       {"alg.expectation-timeout", "2m"},
       {"decrement-ttl", "false"},
@@ -166,7 +167,7 @@ TEST(Knobs, KeysAreUniqueAndFollowTheScheme) {
   // share "inside-prefix". Top level 15 (incl. the three ProtocolBehavior pairs as 6), ports 9,
   // udp-timers 4, tcp 11, icmp 28, hairpin 2, fragments 8, alg 1, + decrement-ttl, max-sessions,
   // max-mappings-per-host, seed.
-  EXPECT_EQ(knobs().size(), 90u);
+  EXPECT_EQ(knobs().size(), 91u);
 }
 
 TEST(Knobs, EveryKnobHasASample) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common.hpp"
+#include "html_algs.hpp"
 #include "html_timers.hpp"
 #include "natcert/harness/runner.hpp"
 #include "natcert/reports/reports.hpp"
@@ -378,6 +379,7 @@ std::string to_html(const RunResult& run, const std::optional<Differential>& dif
   if (differential) departures_section(out, *differential);
   summary_section(out, run);
   profile_section(out, run);
+  detail::html_algs_section(out, run);
   detail::html_timers_section(out, run);
   requirements_section(out, run);
   tests_section(out, run);

@@ -6,6 +6,10 @@ namespace natcert::suites {
 
 void register_rfc3027(harness::Registry& registry) {
   rfc3027::register_fragment_id(registry);
+  rfc3027::register_ipsec(registry);
+  rfc3027::register_sip(registry);
+  rfc3027::register_tftp(registry);
+  rfc3027::register_payload_rewrite(registry);
   rfc3027::register_ftp(registry);
 }
 

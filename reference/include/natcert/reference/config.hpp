@@ -169,6 +169,14 @@ enum class FtpAlgMutant : std::uint8_t {
   mangle_passive_replies,  // rewrites an outside server's 227/229 reply as if it were the NAT's endpoint
 };
 
+// Violating variants of the SIP ALG (RFC 3027 §4.5): each gets one part of the rewrite wrong.
+enum class SipAlgMutant : std::uint8_t {
+  none,
+  wrong_sdp_address,     // SDP c= names the neighbour of the external address
+  stale_content_length,  // Content-Length keeps the body length from before the rewrite
+  no_media_expectation,  // the media port is advertised unchanged and nothing is opened for it
+};
+
 struct AlgBehavior {
   // RFC 4787 REQ-10 / RFC 5382 REQ-6: a NAT that rewrites inside addresses found in payloads.
   // Violating when on (the real ALGs below rewrite only what their protocol defines).
@@ -177,6 +185,7 @@ struct AlgBehavior {
   FtpAlgMutant ftp_mutant = FtpAlgMutant::none;
   bool sip = false;   // RFC 3027 §4.5, RFC 4787 REQ-10 (UDP ALGs SHOULD be off)
   bool tftp = false;  // RFC 3027 (TFTP replies come from a new port)
+  SipAlgMutant sip_mutant = SipAlgMutant::none;
   Duration expectation_timeout = std::chrono::seconds(60);  // how long an announced connection may take
 };
 

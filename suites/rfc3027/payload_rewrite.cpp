@@ -1,0 +1,114 @@
+// RFC 5382 REQ-6 (with RFC 3027 §2 on why payload rewriting hurts): TCP payloads that carry the inside
+// address and port, on ports that commonly carry ALGs, must leave the NAT byte for byte unless the DUT
+// runs an ALG for that protocol. RFC 4787 REQ-10 has the UDP side (suites/rfc4787/alg.cpp).
+#include "rfc3027/common.hpp"
+
+namespace natcert::suites::rfc3027 {
+namespace {
+
+struct AlgPort {
+  std::uint16_t port;
+  const char* protocol;
+  // Text the protocol would carry: an address an ALG for it might rewrite. On port 21 it is no FTP
+  // command (PORT/EPRT) and no 227/229 reply, so even the FTP ALG REQ-6 allows has nothing to rewrite.
+  std::string (*text)(const std::string& address, std::uint16_t port);
+};
+
+std::string ftp_text(const std::string& address, std::uint16_t port) {
+  std::string commas = address;
+  for (char& c : commas) c = c == '.' ? ',' : c;
+  return "SITE HELP " + commas + "," + std::to_string(port / 256) + "," + std::to_string(port % 256) + " " +
+         address + "\r\n";
+}
+std::string rtsp_text(const std::string& address, std::uint16_t port) {
+  return "SETUP rtsp://" + address + "/media RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP;unicast;destination=" +
+         address + ";client_port=" + std::to_string(port) + "-" + std::to_string(port + 1) + "\r\n\r\n";
+}
+std::string h323_text(const std::string& address, std::uint16_t port) {
+  return "Q.931 SETUP h245Address " + address + ":" + std::to_string(port) + "\r\n";
+}
+std::string sip_text(const std::string& address, std::uint16_t port) {
+  return "OPTIONS sip:peer@example.invalid SIP/2.0\r\nVia: SIP/2.0/TCP " + address + ":" + std::to_string(port) +
+         "\r\nContact: <sip:me@" + address + ":" + std::to_string(port) + ";transport=tcp>\r\nContent-Length: 0\r\n\r\n";
+}
+
+const AlgPort kPorts[] = {
+    {21, "ftp", ftp_text}, {554, "rtsp", rtsp_text}, {1720, "h323", h323_text}, {5060, "sip", sip_text}};
+
+std::string changed_bytes(harness::Bytes sent, harness::Bytes received) {
+  std::string out;
+  if (sent.size() != received.size()) {
+    out = "length " + std::to_string(sent.size()) + " -> " + std::to_string(received.size()) + "; ";
+  }
+  std::size_t first = 0;
+  while (first < sent.size() && first < received.size() && sent[first] == received[first]) ++first;
+  out += "first difference at byte " + std::to_string(first);
+  std::string was, now;
+  for (std::size_t i = first; i < std::min(first + 24, sent.size()); ++i) was += static_cast<char>(sent[i]);
+  for (std::size_t i = first; i < std::min(first + 24, received.size()); ++i) now += static_cast<char>(received[i]);
+  const auto printable = [](std::string text) {
+    for (char& c : text) c = (c >= 0x20 && c < 0x7f) ? c : '.';
+    return text;
+  };
+  return out + " (\"" + printable(was) + "\" became \"" + printable(now) + "\")";
+}
+
+void tcp_payloads_untouched(TestContext& ctx) {
+  std::string rewritten;
+  std::size_t carried = 0;
+  for (const AlgPort& alg : kPorts) {
+    const Endpoint x = ctx.inside_endpoint(0);
+    const Endpoint y{ctx.outside(0), alg.port};
+    const harness::TcpMapping m = ctx.learn_tcp_mapping(x, y);
+    const std::string text = alg.text(ref::format_ipv4(x.address), x.port);
+    Packet payload(text.begin(), text.end());
+    std::uint8_t binary[6];
+    ref::store32(binary, x.address);
+    ref::store16(binary + 4, x.port);
+    payload.insert(payload.end(), binary, binary + 6);
+    ctx.send(Side::inside,
+             harness::tcp(x, y, {.flags = ref::tcp_flag::psh | ref::tcp_flag::ack, .seq = m.inside_next_seq,
+                                 .ack = m.outside_next_seq},
+                          payload),
+             std::string(alg.protocol) + "-like payload with the inside address");
+    const auto got = ctx.expect(Side::outside,
+                                match::tcp().from(m.external).to(y).where("carrying data",
+                                                                          [](const ref::PacketView& p) {
+                                                                            return !p.tcp.payload().empty();
+                                                                          }),
+                                harness::reply_window, std::string("the ") + alg.protocol + " data at Y");
+    if (!got) continue;
+    ++carried;
+    const harness::Bytes received = got->payload();
+    if (std::equal(payload.begin(), payload.end(), received.begin(), received.end())) continue;
+    rewritten += (rewritten.empty() ? "" : "; ") + std::string("port ") + std::to_string(alg.port) + " (" +
+                 alg.protocol + "): " + changed_bytes(payload, received);
+  }
+  if (carried == 0) ctx.inconclusive("the DUT carried no data segment on any ALG port, so there is no payload to compare");
+  ctx.check("RFC5382-REQ-6", rewritten.empty(),
+            "the payloads on TCP ports 21 (not an FTP command), 554, 1720 and 5060 arrive byte for byte as sent",
+            rewritten.empty() ? std::to_string(carried) + " payload(s) unchanged" : rewritten);
+}
+
+}  // namespace
+
+void register_payload_rewrite(Registry& registry) {
+  registry.add(TestCase{
+      .id = "rfc3027.unrequested-rewrite.tcp",
+      .suite = kSuite,
+      .requirements = {{"RFC5382-REQ-6", Level::recommended}},
+      .title = "TCP payloads carrying the inside address on common ALG ports pass unmodified",
+      .procedure =
+          "For each of TCP ports 21, 554 (RTSP), 1720 (H.323) and 5060 (SIP), X opens a connection to Y on that "
+          "port and sends a payload in that protocol's style that names X's address and port as text and as raw "
+          "bytes (on port 21 it is no PORT/EPRT command, so an FTP ALG has nothing to rewrite either). Y must "
+          "receive every payload byte for byte; a rewritten one is a WARN that shows the bytes the DUT changed.",
+      .rfc_quote = "REQ-6: If a NAT includes ALGs that affect TCP, it is RECOMMENDED that all of those ALGs "
+                   "(except for FTP [RFC0959]) be disabled by default.",
+      .run = tcp_payloads_untouched,
+      .mutants = {{"payload-rewrite", "rfc-strict,alg.generic-payload-rewrite=true", Verdict::warn,
+                   "rewrites the inside address wherever it appears in a payload"}},
+  });
+}
+
+}  // namespace natcert::suites::rfc3027
