@@ -60,7 +60,8 @@ std::string short_date(std::optional<std::time_t> time) {
 
 // What a chart's field means, for its heading.
 std::string describe_field(const std::string& field) {
-  if (field == "real_time") return "time per iteration (real)";
+  if (field == "real_time") return "real time per iteration";
+  if (field == "cpu_time") return "CPU time per iteration";
   return field;
 }
 
@@ -97,14 +98,14 @@ std::vector<double> ticks(double low, double high) {
 std::string render_chart(const Series& series, const std::vector<RecordFile>& runs) {
   constexpr double width = 440, height = 230, left = 64, right = 14, top = 12, bottom = 40;
   const double plot_width = width - left - right, plot_height = height - top - bottom;
-  const std::string unit = series.field == "real_time" ? "ns" : "";
+  const std::string unit = (series.field == "real_time" || series.field == "cpu_time" ? "ns" : "");
 
   double low = series.points.front().measure.low, high = series.points.front().measure.high;
   for (const auto& point : series.points) {
     low = std::min({low, point.measure.low, point.measure.center});
     high = std::max({high, point.measure.high, point.measure.center});
   }
-  if (high - low < std::fabs(high) * 1e-6 || high == low) {  // flat: give it some room
+  if (high - low < std::fabs(high) * 1e-3 || high == low) {  // flat: give it some room
     const double pad = high == 0 ? 1 : std::fabs(high) * 0.05;
     low -= pad;
     high += pad;
@@ -144,7 +145,9 @@ std::string render_chart(const Series& series, const std::vector<RecordFile>& ru
     svg += "<text class=\"xlabel\" x=\"" + fixed(x) + "\" y=\"" + fixed(top + plot_height + 15) + "\">#" +
            std::to_string(run + 1) + "</text>";
     if (run == 0 || run + 1 == count) {
-      svg += "<text class=\"xdate\" x=\"" + fixed(x) + "\" y=\"" + fixed(top + plot_height + 29) + "\">" +
+      const char* anchor = count > 1 && run + 1 == count ? "end" : (count > 1 ? "start" : "middle");
+      svg += "<text class=\"xdate\" style=\"text-anchor:" + std::string(anchor) + "\" x=\"" +
+             fixed(run == 0 && count > 1 ? x - 14 : x) + "\" y=\"" + fixed(top + plot_height + 29) + "\">" +
              escape(short_date(record_time(runs[run].record))) + "</text>";
     }
   }
@@ -193,7 +196,9 @@ std::string render_chart(const Series& series, const std::vector<RecordFile>& ru
     svg += "<circle class=\"" + cls + "\" cx=\"" + fixed(x_of(point.run)) + "\" cy=\"" + fixed(y_of(m.center)) +
            "\" r=\"" + (regressed ? "6" : "3.5") + "\"><title>" + escape(tip) + "</title></circle>";
     if (regressed) {
-      svg += "<text class=\"flag\" x=\"" + fixed(x_of(point.run)) + "\" y=\"" + fixed(y_of(m.center) - 10) +
+      const bool near_right = x_of(point.run) > width - right - 60;
+      svg += std::string("<text class=\"flag\" style=\"text-anchor:") + (near_right ? "end" : "middle") +
+             "\" x=\"" + fixed(x_of(point.run) + (near_right ? 4 : 0)) + "\" y=\"" + fixed(y_of(m.center) - 10) +
              "\">regressed " + escape(percent(point.against_previous->worsening)) + "</text>";
     }
   }
@@ -331,7 +336,7 @@ std::string render_dashboard(const std::vector<RecordFile>& runs, const Regressi
     html += "<table class=\"regressions\"><tr><th>run</th><th>benchmark</th><th>metric</th><th>previous</th>"
             "<th>this run</th><th>worse by</th><th>allowed</th></tr>\n";
     for (const auto& flag : flags) {
-      const std::string unit = flag.series->field == "real_time" ? "ns" : "";
+      const std::string unit = (flag.series->field == "real_time" || flag.series->field == "cpu_time" ? "ns" : "");
       html += "<tr><td class=\"num\">#" + std::to_string(flag.run + 1) + "</td><td>" + escape(flag.series->benchmark) +
               "</td><td>" + escape(flag.series->field) + "</td><td class=\"num\">" +
               escape(format_value(flag.change.base.center, unit)) + "</td><td class=\"num\">" +

@@ -38,7 +38,7 @@ TEST(Analysis, DirectionsFollowTheNamingConvention) {
 
 TEST(Analysis, MeasuresUseTheRepetitionsMedianAndSpread) {
   const auto all = measures(record_with("BM_X", {1, 2, 9}, 5, "us"));
-  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(all.size(), 4u);  // real_time, cpu_time, rate_per_s, sessions
   EXPECT_EQ(all[0].key(), "BM_X real_time");
   EXPECT_DOUBLE_EQ(all[0].center, 2000);  // in ns
   EXPECT_DOUBLE_EQ(all[0].low, 1000);
@@ -66,8 +66,9 @@ TEST(Analysis, SlowerBeyondNoiseRegressesWithinNoiseDoesNot) {
   const auto base = record_with("BM_X", {10, 10.1, 9.9}, 1e8);
   const auto slower = record_with("BM_X", {20, 20.2, 19.8}, 1e8);
   const auto result = compare(base, slower, RegressionRule{});
-  EXPECT_EQ(result.regressions(), 1u);
+  EXPECT_EQ(result.regressions(), 2u);  // real and CPU time
   EXPECT_EQ(result.changes[0].current.field, "real_time");
+  EXPECT_TRUE(result.changes[0].regression);
 
   const auto noisy_base = record_with("BM_X", {5, 10, 15}, 1e8);
   const auto noisy_slower = record_with("BM_X", {6, 12, 18}, 1e8);
@@ -79,15 +80,15 @@ TEST(Analysis, AFallingRateIsARegression) {
   const auto current = record_with("BM_X", {10, 10, 10}, 5e7);
   const auto result = compare(base, current, RegressionRule{});
   ASSERT_EQ(result.regressions(), 1u);
-  EXPECT_EQ(result.changes[1].current.field, "rate_per_s");
-  EXPECT_DOUBLE_EQ(result.changes[1].worsening, 0.5);
+  EXPECT_EQ(result.changes[2].current.field, "rate_per_s");
+  EXPECT_DOUBLE_EQ(result.changes[2].worsening, 0.5);
 }
 
 TEST(Analysis, MissingMetricsAreListed) {
   const auto result = compare(record_with("BM_A", {1}, 1), record_with("BM_B", {1}, 1), RegressionRule{});
   EXPECT_TRUE(result.changes.empty());
-  EXPECT_EQ(result.only_in_base.size(), 3u);
-  EXPECT_EQ(result.only_in_new.size(), 3u);
+  EXPECT_EQ(result.only_in_base.size(), 4u);
+  EXPECT_EQ(result.only_in_new.size(), 4u);
 }
 
 TEST(Analysis, RecordTimeHonoursTheOffset) {

@@ -24,7 +24,7 @@ Direction direction_of(const std::string& field, const Context& context);
 // One metric of one benchmark in one record: the repetitions' median and their spread.
 struct Measure {
   std::string benchmark;  // run_name, e.g. "BM_LookupAtTableSize/65536"
-  std::string field;      // "real_time" (always in ns here) or a counter name
+  std::string field;      // "real_time" or "cpu_time" (always in ns here), or a counter name
   Direction direction = Direction::informational;
   double center = 0;      // median of the repetitions (or the median/mean aggregate)
   double low = 0;         // noise band: the repetitions' range, or center -/+ stddev from aggregates
@@ -33,7 +33,7 @@ struct Measure {
   std::size_t repetitions = 0;
 
   std::string key() const { return benchmark + " " + field; }
-  std::string unit() const { return field == "real_time" ? "ns" : ""; }
+  std::string unit() const { return field == "real_time" || field == "cpu_time" ? "ns" : ""; }
 };
 
 // Every measure of a record, in the record's benchmark order (errored benchmarks are left out).

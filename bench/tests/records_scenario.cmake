@@ -1,0 +1,105 @@
+cmake_minimum_required(VERSION 3.25)
+# Benchmark records end to end (no thresholds: nothing here depends on how fast the machine is).
+#   cmake -DBENCH=reference_bench -DNATCERT=natcert -DWORK=dir -P records_scenario.cmake
+file(REMOVE_RECURSE "${WORK}")
+file(MAKE_DIRECTORY "${WORK}/records" "${WORK}/regressed" "${WORK}/bad")
+
+function(check_rc expected)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 90)
+  if(NOT rc STREQUAL "${expected}")
+    message(FATAL_ERROR "${ARGN}: exit ${rc}, expected ${expected}\nstdout:\n${out}\nstderr:\n${err}")
+  endif()
+  set(last_out "${out}" PARENT_SCOPE)
+  set(last_err "${err}" PARENT_SCOPE)
+endfunction()
+
+function(expect_one_line_error what)
+  string(STRIP "${last_err}" stripped)
+  if(stripped STREQUAL "" OR stripped MATCHES "\n")
+    message(FATAL_ERROR "${what}: expected one line on stderr, got:\n${last_err}")
+  endif()
+endfunction()
+
+# Three recorded runs, each with repetitions so every metric has a noise band.
+foreach(run 1 2 3)
+  check_rc(0 "${BENCH}" --benchmark_min_time=0.01 --benchmark_repetitions=3
+           "--benchmark_filter=BM_EstablishedFlowTranslation|BM_NewSession|BM_ParseUdp|BM_ChecksumIncremental|BM_LookupAtTableSize/65536"
+           "--benchmark_out=${WORK}/records/run${run}.json" --benchmark_out_format=json)
+endforeach()
+
+file(READ "${WORK}/records/run1.json" run1)
+foreach(key natcert_revision kernel machine)
+  string(JSON value ERROR_VARIABLE missing GET "${run1}" context ${key})
+  if(missing OR value STREQUAL "")
+    message(FATAL_ERROR "run1.json: context.${key} missing (natcert context keys)")
+  endif()
+endforeach()
+
+# Identical records: nothing regresses.
+check_rc(0 "${NATCERT}" bench compare "${WORK}/records/run1.json" "${WORK}/records/run1.json")
+
+# An injected regression: every real_time gains a leading 9 (at least nine times slower).
+string(REGEX REPLACE "\"real_time\": ([0-9])" "\"real_time\": 9\\1" slower "${run1}")
+file(WRITE "${WORK}/regressed/run9-slower.json" "${slower}")
+check_rc(1 "${NATCERT}" bench compare "${WORK}/records/run1.json" "${WORK}/regressed/run9-slower.json")
+if(NOT last_out MATCHES "BM_EstablishedFlowTranslation real_time.*REGRESSION")
+  message(FATAL_ERROR "bench compare did not name the regressed metric:\n${last_out}")
+endif()
+
+# The dashboard over the three runs: one chart per metric of the records.
+check_rc(0 "${NATCERT}" dashboard "${WORK}/records" -o "${WORK}/dashboard.html")
+file(READ "${WORK}/dashboard.html" html)
+string(JSON count LENGTH "${run1}" benchmarks)
+math(EXPR last "${count} - 1")
+set(not_counters name family_index per_family_instance_index run_name run_type repetitions repetition_index
+    threads aggregate_name aggregate_unit iterations real_time cpu_time time_unit label error_occurred error_message)
+set(charts 0)
+foreach(i RANGE ${last})
+  string(JSON run_name GET "${run1}" benchmarks ${i} run_name)
+  string(JSON members LENGTH "${run1}" benchmarks ${i})
+  math(EXPR last_member "${members} - 1")
+  set(fields real_time cpu_time)
+  foreach(m RANGE ${last_member})
+    string(JSON member MEMBER "${run1}" benchmarks ${i} ${m})
+    if(NOT member IN_LIST not_counters)
+      list(APPEND fields ${member})
+    endif()
+  endforeach()
+  foreach(field ${fields})
+    string(FIND "${html}" "data-metric=\"${run_name} ${field}\"" at)
+    if(at EQUAL -1)
+      message(FATAL_ERROR "dashboard.html has no chart for ${run_name} ${field}")
+    endif()
+  endforeach()
+endforeach()
+string(REGEX MATCHALL "<figure class=\"metric" figures "${html}")
+list(LENGTH figures figure_count)
+string(REGEX MATCHALL "<svg class=\"chart\"" svgs "${html}")
+list(LENGTH svgs svg_count)
+if(figure_count LESS 8 OR NOT figure_count EQUAL svg_count)
+  message(FATAL_ERROR "dashboard.html: ${figure_count} chart(s), ${svg_count} svg(s)")
+endif()
+if(html MATCHES "(src|href)=\"https?:")
+  message(FATAL_ERROR "dashboard.html is not self-contained: it references the network")
+endif()
+
+# With the regressed record among the runs, the dashboard flags it.
+file(COPY "${WORK}/regressed/run9-slower.json" DESTINATION "${WORK}/records")
+check_rc(0 "${NATCERT}" dashboard "${WORK}/records" -o "${WORK}/dashboard-regressed.html")
+file(READ "${WORK}/dashboard-regressed.html" html)
+if(NOT html MATCHES "[1-9][0-9]* regression\\(s\\) flagged")
+  message(FATAL_ERROR "dashboard-regressed.html flags no regression")
+endif()
+
+# Malformed input: one line, exit 2.
+file(WRITE "${WORK}/bad/broken.json" "{\"benchmarks\": [{\"name\": \"x\", \"real_time\": \"fast\"}]}")
+check_rc(2 "${NATCERT}" dashboard "${WORK}/bad" -o "${WORK}/bad.html")
+expect_one_line_error("dashboard on a malformed record")
+if(NOT last_err MATCHES "broken.json: benchmarks\\[0\\]\\.real_time: not a number")
+  message(FATAL_ERROR "unexpected error: ${last_err}")
+endif()
+check_rc(2 "${NATCERT}" bench compare "${WORK}/records/run1.json" "${WORK}/no-such-record.json")
+expect_one_line_error("compare with a missing record")
+check_rc(2 "${NATCERT}" dashboard "${WORK}/no-such-dir" -o "${WORK}/none.html")
+expect_one_line_error("dashboard on a missing directory")
+message(STATUS "records, compare and dashboard behave")
