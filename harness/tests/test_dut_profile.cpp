@@ -179,7 +179,8 @@ TEST(DutProfile, BundledProfilesParseAndValidate) {
   const std::set<std::string> expected = {"linux-nft-masquerade", "linux-nft-masquerade-random",
                                           "linux-nft-snat-pool",  "linux-nft-hairpin",
                                           "refnat-rfc-strict",    "example-hardware-router",
-                                          "linux-nft-short-timers", "refnat-short-timers"};
+                                          "linux-nft-short-timers", "refnat-short-timers",
+                                          "linux-nft-ftp-helper", "linux-nft-sip-helper"};
   std::set<std::string> found;
   for (const auto& entry : fs::directory_iterator(profiles_dir)) {
     if (entry.path().extension() != ".toml") continue;
