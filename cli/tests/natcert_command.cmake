@@ -8,3 +8,16 @@ function(natcert expected_rc)
   set(last_out "${out}" PARENT_SCOPE)
   set(last_err "${err}" PARENT_SCOPE)
 endfunction()
+
+# assert_namespaces_gone(STDERR PROFILE): natcert's start line names the DUT namespace
+# ("nc<pid>_<n>-dut"); nothing with that prefix may remain after the run.
+function(assert_namespaces_gone stderr profile)
+  if(NOT stderr MATCHES "network namespace (nc[0-9]+_[0-9]+)-")
+    message(FATAL_ERROR "no namespace name in natcert's start line:\n${stderr}")
+  endif()
+  set(prefix "${CMAKE_MATCH_1}")
+  execute_process(COMMAND ip netns list OUTPUT_VARIABLE namespaces)
+  if(namespaces MATCHES "${prefix}-")
+    message(FATAL_ERROR "natcert run --dut ${profile} left namespaces behind:\n${namespaces}")
+  endif()
+endfunction()

@@ -5,6 +5,7 @@ cmake_minimum_required(VERSION 3.25)
 # the report directory (a DUT may FAIL tests, exit 1, but never leave them INCONCLUSIVE or ERROR,
 # exit 3), report.json parses and natcert report re-renders it, and the run's namespaces are gone.
 #   cmake -DNATCERT=exe -DPROFILE=name -DWORK=dir [-DPYTHON=python3] -P profile_run.cmake
+include("${CMAKE_CURRENT_LIST_DIR}/natcert_command.cmake")
 file(REMOVE_RECURSE "${WORK}")
 execute_process(COMMAND "${NATCERT}" run --dut "${PROFILE}" --timer-budget 5
                         --out "${WORK}"
@@ -34,12 +35,4 @@ if(NOT rc EQUAL 0 OR NOT EXISTS "${WORK}/rerendered/report.html")
   message(FATAL_ERROR "natcert report could not re-render ${WORK}: exit ${rc}\n${rerr}")
 endif()
 
-# The start line names the DUT namespace ("nc<pid>_<n>-dut"): nothing with that prefix may remain.
-if(NOT err MATCHES "network namespace (nc[0-9]+_[0-9]+)-")
-  message(FATAL_ERROR "no namespace name in natcert's start line:\n${err}")
-endif()
-set(prefix "${CMAKE_MATCH_1}")
-execute_process(COMMAND ip netns list OUTPUT_VARIABLE namespaces)
-if(namespaces MATCHES "${prefix}-")
-  message(FATAL_ERROR "natcert run --dut ${PROFILE} left namespaces behind:\n${namespaces}")
-endif()
+assert_namespaces_gone("${err}" "${PROFILE}")

@@ -4,6 +4,7 @@ cmake_minimum_required(VERSION 3.25)
 # where the budget is too short for the question) exactly as EXPECT lists, nothing is INCONCLUSIVE,
 # the Timers section of report.html shows the brackets, and the run's namespaces are gone.
 #   cmake -DNATCERT=exe -DPROFILE=name -DEXPECT=file -DTESTS=globs -DBUDGET=seconds -DWORK=dir -P short_timers.cmake
+include("${CMAKE_CURRENT_LIST_DIR}/natcert_command.cmake")
 file(REMOVE_RECURSE "${WORK}")
 execute_process(COMMAND "${NATCERT}" run --dut "${PROFILE}" --test "${TESTS}" --timer-budget "${BUDGET}"
                         --expect "${EXPECT}" --out "${WORK}" --format json,html
@@ -19,12 +20,5 @@ file(READ "${WORK}/report.html" html)
 if(NOT html MATCHES "<h2>Timers</h2>" OR NOT html MATCHES "expired by")
   message(FATAL_ERROR "${WORK}/report.html has no Timers section with a measured bracket")
 endif()
-if(NOT err MATCHES "network namespace (nc[0-9]+_[0-9]+)-")
-  message(FATAL_ERROR "no namespace name in natcert's start line:\n${err}")
-endif()
-set(prefix "${CMAKE_MATCH_1}")
-execute_process(COMMAND ip netns list OUTPUT_VARIABLE namespaces)
-if(namespaces MATCHES "${prefix}-")
-  message(FATAL_ERROR "natcert run --dut ${PROFILE} left namespaces behind:\n${namespaces}")
-endif()
+assert_namespaces_gone("${err}" "${PROFILE}")
 message("${err}")

@@ -1,10 +1,5 @@
 #include "netns/l2host.hpp"
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
@@ -17,7 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include "natcert/harness/netns_testbed.hpp"
+#include "natcert/reference/packet.hpp"
 
 namespace natcert::harness::netns {
 namespace {
@@ -26,6 +27,17 @@ constexpr std::uint16_t kEtherIpv4 = 0x0800;
 constexpr std::uint16_t kEtherArp = 0x0806;
 
 std::uint16_t load16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+
+bool checksum_not_ready(msghdr& message) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+    tpacket_auxdata aux{};
+    std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+    return (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+  }
+  return false;
+}
+
 std::uint32_t load32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
@@ -95,6 +107,9 @@ Opened open_in_namespace(const std::string& ns, const std::string& interface) {
   setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &membership, sizeof membership);
   int buffer = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+  // The kernel flags frames whose transport checksum it left for the NIC to finish; see receive_loop.
+  const int auxdata = 1;
+  setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &auxdata, sizeof auxdata);
   out.fd = fd;
   return out;
 }
@@ -231,10 +246,19 @@ void L2Port::receive_loop() {
     }
     for (int budget = 0; budget < 4096; ++budget) {
       sockaddr_ll from{};
-      socklen_t from_length = sizeof from;
-      const ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&from), &from_length);
+      iovec data{buffer.data(), buffer.size()};
+      alignas(cmsghdr) std::uint8_t control[CMSG_SPACE(sizeof(tpacket_auxdata))];
+      msghdr message{};
+      message.msg_name = &from;
+      message.msg_namelen = sizeof from;
+      message.msg_iov = &data;
+      message.msg_iovlen = 1;
+      message.msg_control = control;
+      message.msg_controllen = sizeof control;
+      const ssize_t n = recvmsg(fd_, &message, 0);
       if (n < 0) break;  // EAGAIN (drained) or an error poll will report
       if (from.sll_pkttype == PACKET_OUTGOING) continue;  // our own frames: written to the pcap when sent
+      if (checksum_not_ready(message)) finish_transport_checksum(buffer.data(), static_cast<std::size_t>(n));
       frames_received_.fetch_add(1);
       if (pcap_) pcap_->write(Bytes(buffer.data(), static_cast<std::size_t>(n)));
       try {
@@ -244,6 +268,19 @@ void L2Port::receive_loop() {
       }
     }
   }
+}
+
+// A kernel DUT that rewrites a packet (a conntrack helper mangling a payload) leaves the transport
+// checksum for the NIC to finish (CHECKSUM_PARTIAL); on a veth no NIC ever does, so the frame reaches
+// us with only the pseudo-header sum in place. The kernel says so (TP_STATUS_CSUMNOTREADY): we finish
+// it as the NIC would have, so that the DUT is judged on what a real link would carry. Frames without
+// the flag, a userspace DUT's included, are never touched.
+void L2Port::finish_transport_checksum(std::uint8_t* frame, std::size_t size) {
+  if (size < 14 + 20 || load16(frame + 12) != kEtherIpv4) return;
+  const std::size_t ip_total = load16(frame + 14 + 2);
+  if (ip_total < 20 || 14 + ip_total > size) return;
+  ref::recompute_checksums(ref::MutableBytes(frame + 14, ip_total));
+  checksums_finished_.fetch_add(1);
 }
 
 void L2Port::handle_frame(const std::uint8_t* data, std::size_t size) {

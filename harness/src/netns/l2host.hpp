@@ -55,10 +55,13 @@ class L2Port {
   void send_arp_request(Ipv4Address sender, Ipv4Address target);
   std::uint64_t arp_replies() const { return arp_replies_.load(); }
   std::uint64_t frames_received() const { return frames_received_.load(); }
+  // Frames whose transport checksum the kernel left unfinished (CHECKSUM_PARTIAL) and we completed.
+  std::uint64_t checksums_finished() const { return checksums_finished_.load(); }
 
  private:
   void receive_loop();
   void handle_frame(const std::uint8_t* data, std::size_t size);
+  void finish_transport_checksum(std::uint8_t* frame, std::size_t size);
   void send_frame(Bytes frame);
 
   L2PortConfig config_;
@@ -73,6 +76,7 @@ class L2Port {
   bool dut_mac_learnt_ = false;
   std::atomic<std::uint64_t> arp_replies_{0};
   std::atomic<std::uint64_t> frames_received_{0};
+  std::atomic<std::uint64_t> checksums_finished_{0};
   std::thread thread_;
 };
 
