@@ -1,100 +1,174 @@
 // RFC 7857 §2: TCP session tracking with the state machine of Figure 1, the transitory idle timeout
-// (§2.1) and RST handling (§2.2). The timers are minutes to hours, so the tests need virtual time for
-// now; each idle time stops one second short of the limit it checks.
+// (§2.1) and RST handling (§2.2). The timers are minutes to hours: every lifetime is measured by parallel
+// bisection (suites/shared/lifetime.hpp), a connection of its own per probe, so on real time the tests run
+// within the timer budget, which a DUT whose timer is below the minimum still fails within.
 #include "rfc7857/common.hpp"
+#include "shared/lifetime.hpp"
 
 namespace natcert::suites::rfc7857 {
 namespace {
 
 using namespace std::chrono_literals;
 
-// RFC 5382 REQ-5: an established session lives at least 2 h 4 min; Figure 1's transitory states end
-// with TCP_TRANS, which a NAT with the usual timers ends much earlier. 2 h leaves minutes of margin for
-// the probes' own windows.
-constexpr Duration kStateIdle = 2h;
-constexpr Duration kTransitoryIdle = 4min - 1s;
-constexpr Duration kRstIdle = 4min - 1s;
+// RFC 5382 REQ-5: an established session lives at least 2 h 4 min; the transitory timeout of Figure 1
+// (TCP_TRANS) and the RST wait of §2.2 are 4 min.
+constexpr Duration kEstablishedMinimum = 2h + 4min;
+constexpr Duration kTransitoryMinimum = 4min;
+constexpr Duration kRstMinimum = 4min;
 
-std::string alive_text(bool alive) { return alive ? "alive" : "gone"; }
+// A scripted connection left idle in some state, probed once by `probe`.
+class TcpFlow final : public lifetime::Flow {
+ public:
+  using Probe = std::function<bool(TcpConnection&, std::string_view)>;
+  TcpFlow(TcpConnection connection, Probe probe) : connection_(std::move(connection)), probe_(std::move(probe)) {}
+  bool alive(TestContext&, std::string_view note) override { return probe_(connection_, note); }
 
-// Figure 1 seen from the wire: after an idle period the established timer survives, only the session
-// in ESTABLISHED (directly, or again after data in TRANS) may still be alive, while INIT and the closed
-// connection (FIN both ways) have met TCP_TRANS. The half-open connection is the yardstick: if it
-// survives as long as an established one, the two timers cannot be told apart.
+ private:
+  TcpConnection connection_;
+  Probe probe_;
+};
+
+// Probes from outside (inbound): a dropped session cannot be recreated by them.
+bool outside_ack_passes(TcpConnection& c, std::string_view note) { return session_alive(c, Side::outside, note); }
+bool outside_syn_ack_passes(TcpConnection& c, std::string_view note) {
+  return c.probe(Side::outside, tcp_flag::syn | tcp_flag::ack, note).has_value();
+}
+
+std::unique_ptr<lifetime::Flow> open_half_open(TestContext& ctx) {
+  TcpConnection opening = TcpConnection::through(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0));
+  if (!opening.send(Side::inside, tcp_flag::syn, {}, {}, "inside SYN (INIT)")) {
+    ctx.inconclusive("the DUT did not forward the SYN: " + opening.first_failure());
+  }
+  return std::make_unique<TcpFlow>(std::move(opening), outside_syn_ack_passes);
+}
+
+std::unique_ptr<lifetime::Flow> open_established(TestContext& ctx) {
+  TcpConnection c = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "kept ESTABLISHED");
+  c.data(Side::inside, "established");
+  c.ack(Side::outside);
+  if (!c.ok()) ctx.inconclusive("the established connection did not carry data: " + c.first_failure());
+  return std::make_unique<TcpFlow>(std::move(c), outside_ack_passes);
+}
+
+std::unique_ptr<lifetime::Flow> open_closed(TestContext& ctx) {
+  TcpConnection c = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "closed both ways");
+  c.fin(Side::inside);
+  c.ack(Side::outside);
+  c.fin(Side::outside);
+  c.ack(Side::inside);
+  if (!c.ok()) ctx.inconclusive("the DUT did not carry the close: " + c.first_failure());
+  return std::make_unique<TcpFlow>(std::move(c), outside_ack_passes);
+}
+
+// Figure 1: data in TRANS returns the session to ESTABLISHED. A NAT that deleted it on the RST drops the
+// data: the flow is dead from the start.
+std::unique_ptr<lifetime::Flow> open_revived(TestContext& ctx) {
+  TcpConnection c = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "RST, then data");
+  c.reset(Side::outside);
+  if (!c.ok()) ctx.inconclusive("the DUT did not carry the RST: " + c.first_failure());
+  const bool carried = c.probe(Side::inside, tcp_flag::psh | tcp_flag::ack, "data after the RST").has_value();
+  return std::make_unique<TcpFlow>(std::move(c), [carried](TcpConnection& connection, std::string_view note) {
+    return carried && outside_ack_passes(connection, note);
+  });
+}
+
+// The closing connection of §2.1: both FINs, X's last ACK not yet sent.
+std::unique_ptr<lifetime::Flow> open_closing(TestContext& ctx) {
+  TcpConnection c = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "to be closed");
+  c.fin(Side::inside);
+  c.ack(Side::outside);
+  c.fin(Side::outside);
+  if (!c.ok()) ctx.inconclusive("the DUT did not carry the FINs: " + c.first_failure());
+  return std::make_unique<TcpFlow>(std::move(c), outside_ack_passes);
+}
+
+// §2.2: a connection reset by one side, probed the way the RST did not go (the peer whose RST got lost
+// still talks). RSTs the DUT does not translate are the MUST, tested separately: SKIP.
+lifetime::OpenFlow open_reset(Side resetter) {
+  return [resetter](TestContext& ctx) -> std::unique_ptr<lifetime::Flow> {
+    const Side peer = resetter == Side::inside ? Side::outside : Side::inside;
+    TcpConnection c = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0),
+                                  resetter == Side::inside ? "reset by X" : "reset by Y");
+    if (!c.ok()) ctx.inconclusive("the handshake failed: " + c.first_failure());
+    c.reset(resetter);
+    if (!c.ok()) {
+      ctx.skip("the RSTs were not translated (RFC7857-S2.2 MUST, tested separately): " + c.describe_failures());
+    }
+    return std::make_unique<TcpFlow>(std::move(c), [peer](TcpConnection& connection, std::string_view note) {
+      return session_alive(connection, peer, note);
+    });
+  };
+}
+
+// FAIL (at the check's level) names every subject below the minimum; else SKIP when the budget stopped a
+// search short of it.
+void decide(TestContext& ctx, const std::string& requirement, Level level,
+            const std::vector<lifetime::Bracket>& brackets, Duration minimum, const std::string& expected) {
+  std::string below;
+  std::string all;
+  const lifetime::Bracket* limited = nullptr;
+  for (const auto& b : brackets) {
+    all += (all.empty() ? "" : "; ") + b.describe();
+    if (b.expired_by && *b.expired_by < minimum) below += (below.empty() ? "" : "; ") + b.describe();
+    else if (b.alive_at < minimum - 1s && !limited) limited = &b;
+  }
+  if (below.empty() && limited) lifetime::reaches(ctx, *limited, minimum);  // SKIPs with the bound
+  ctx.check(requirement, level, below.empty(), expected, below.empty() ? all : "below the minimum: " + below);
+}
+
+// Figure 1 seen from the wire, four states measured side by side: the half-open connection (INIT) is the
+// transitory yardstick, the established one the established yardstick. The closed connection (FIN both
+// ways) must die while an established one lives; the one that carried data after a RST must live on
+// after the half-open one died. If the two yardsticks cannot be told apart, neither can the states.
 void state_machine(TestContext& ctx) {
-  TcpConnection half_open = TcpConnection::through(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0));
-  if (!half_open.send(Side::inside, tcp_flag::syn, {}, {}, "inside SYN (INIT)")) {
-    ctx.inconclusive("the DUT did not forward the SYN: " + half_open.first_failure());
+  const Duration ceiling = kEstablishedMinimum;
+  const auto b = lifetime::measure(ctx, {lifetime::Subject{"TCP half-open (INIT)", open_half_open, {}, ceiling},
+                                         lifetime::Subject{"TCP established", open_established, {}, ceiling},
+                                         lifetime::Subject{"TCP closed both ways", open_closed, {}, ceiling},
+                                         lifetime::Subject{"TCP RST then data", open_revived, {}, ceiling}});
+  const lifetime::Bracket& half_open = b[0];
+  const lifetime::Bracket& open = b[1];
+  const lifetime::Bracket& closed = b[2];
+  const lifetime::Bracket& revived = b[3];
+  lifetime::record(ctx, "tcp.syn-sent-lifetime", half_open);
+  lifetime::record(ctx, "tcp.established-lifetime", open);
+  lifetime::record(ctx, "tcp.time-wait-lifetime", closed);
+  lifetime::record(ctx, "tcp.rst-then-data-lifetime", revived);
+  const std::string observed =
+      half_open.describe() + "; " + open.describe() + "; " + closed.describe() + "; " + revived.describe();
+  if (!half_open.expired_by) {
+    if (half_open.budget_limited) {
+      ctx.skip("the transitory timeout did not show within the " + harness::format_duration(half_open.budget) +
+               " timer budget (natcert run --timer-budget, or the profile's realtime_budget): " + observed);
+    }
+    ctx.skip("the half-open connection lived " + harness::format_duration(half_open.alive_at) +
+             ": the transitory timeout is not shorter than the established one, so the states cannot be told "
+             "apart: " + observed);
   }
-  TcpConnection open = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "kept ESTABLISHED");
-  open.data(Side::inside, "established");
-  open.ack(Side::outside);
-  TcpConnection closed = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "closed both ways");
-  closed.fin(Side::inside);
-  closed.ack(Side::outside);
-  closed.fin(Side::outside);
-  closed.ack(Side::inside);
-  TcpConnection revived = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "RST, then data");
-  revived.reset(Side::outside);
-  if (!open.ok() || !closed.ok() || !revived.ok()) {
-    ctx.inconclusive("setting up the connections failed: " + open.describe_failures() + " " +
-                     closed.describe_failures() + " " + revived.describe_failures());
+  const Duration transitory_gone = *half_open.expired_by;
+  if (open.alive_at < transitory_gone) {
+    ctx.skip("the established connection did not outlive the half-open one, so the states cannot be told "
+             "apart: " + observed);
   }
-  // Figure 1: data in TRANS returns the session to ESTABLISHED. A NAT that deleted it on the RST drops it.
-  const bool revived_carried_data = revived.send(Side::inside, tcp_flag::psh | tcp_flag::ack, "data after the RST")
-                                        .has_value();
-
-  ctx.sleep(kStateIdle);
-  // Inbound probes only: an outbound segment could recreate state the DUT dropped.
-  const bool open_alive = session_alive(open, Side::outside, "ESTABLISHED connection after idle");
-  const bool revived_alive =
-      revived_carried_data && session_alive(revived, Side::outside, "connection revived by data after idle");
-  const bool half_open_alive = half_open.probe(Side::outside, tcp_flag::syn | tcp_flag::ack,
-                                               "SYN-ACK to the half-open connection after idle")
-                                   .has_value();
-  const bool closed_alive = session_alive(closed, Side::outside, "closed connection after idle");
-  const std::string observed = "after " + harness::format_duration(kStateIdle) + " idle: established " +
-                               alive_text(open_alive) + ", half-open " + alive_text(half_open_alive) +
-                               ", closed (FIN both ways) " + alive_text(closed_alive) + ", RST then data " +
-                               alive_text(revived_alive);
-  if (!open_alive) {
-    ctx.inconclusive("the established connection did not survive 2 h idle (RFC 5382 REQ-5 asks for 2 h 4 min), "
-                     "so the states cannot be told apart: " + observed);
-  }
-  if (half_open_alive) {
-    ctx.skip(
-        "the half-open connection lived as long as the established one: the transitory timeout "
-        "is not shorter than the established one, so the states cannot be told apart: " +
-        observed);
-  }
-  ctx.profile("tcp.state-tracking", !closed_alive && revived_alive ? "RFC 7857 Figure 1" : "other");
-  ctx.check("RFC7857-S2", !closed_alive && revived_alive,
+  const bool closed_transitory = closed.expired_by && *closed.expired_by <= open.alive_at;
+  const bool revived_established = revived.alive_at >= transitory_gone;
+  ctx.profile("tcp.state-tracking", closed_transitory && revived_established ? "RFC 7857 Figure 1" : "other");
+  ctx.check("RFC7857-S2", closed_transitory && revived_established,
             "the closed connection ends with the transitory timeout (C FIN + S FIN RCV -> TRANS), the one that "
-            "carried data after a RST is ESTABLISHED again",
+            "carried data after a RST is ESTABLISHED again (alive after the half-open one expired)",
             observed);
 }
 
 void transitory_default(TestContext& ctx) {
-  TcpConnection opening = TcpConnection::through(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0));
-  if (!opening.send(Side::inside, tcp_flag::syn, {}, {}, "inside SYN")) {
-    ctx.inconclusive("the DUT did not forward the SYN: " + opening.first_failure());
-  }
-  TcpConnection closing = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "to be closed");
-  closing.fin(Side::inside);
-  closing.ack(Side::outside);
-  closing.fin(Side::outside);
-  if (!closing.ok()) ctx.inconclusive("the DUT did not carry the FINs: " + closing.first_failure());
-
-  ctx.sleep(kTransitoryIdle);
-  const bool opening_alive = opening.probe(Side::outside, tcp_flag::syn | tcp_flag::ack,
-                                           "outside SYN-ACK after " + harness::format_duration(kTransitoryIdle))
-                                 .has_value();
-  // The last ACK of the close, 4 min late: the closing session must still carry it.
-  const bool closing_alive = session_alive(closing, Side::inside, "inside's last ACK of the close after idle");
-  ctx.check("RFC7857-S2.1", opening_alive && closing_alive,
-            "after " + harness::format_duration(kTransitoryIdle) +
-                " idle the partially open and the closing connection are both still translated",
-            "partially open " + alive_text(opening_alive) + ", closing " + alive_text(closing_alive));
+  const Duration ceiling = kTransitoryMinimum;
+  const auto brackets = lifetime::measure(
+      ctx, {lifetime::Subject{"TCP partially open (SYN sent)", open_half_open, kTransitoryMinimum, ceiling},
+            lifetime::Subject{"TCP closing (both FINs)", open_closing, kTransitoryMinimum, ceiling}});
+  lifetime::record(ctx, "tcp.syn-sent-lifetime", brackets[0]);
+  lifetime::record(ctx, "tcp.closing-lifetime", brackets[1]);
+  decide(ctx, "RFC7857-S2.1", Level::recommended, brackets, kTransitoryMinimum,
+         "after " + harness::format_duration(kTransitoryMinimum - 1s) +
+             " idle the partially open and the closing connection are both still translated");
 }
 
 void rst_translated(TestContext& ctx) {
@@ -111,22 +185,14 @@ void rst_translated(TestContext& ctx) {
 }
 
 void rst_session_kept(TestContext& ctx) {
-  TcpConnection by_inside = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "reset by X");
-  by_inside.reset(Side::inside);
-  TcpConnection by_outside = established(ctx, ctx.inside_endpoint(0), ctx.outside_endpoint(0), "reset by Y");
-  by_outside.reset(Side::outside);
-  if (!by_inside.ok() || !by_outside.ok()) {
-    ctx.skip("the RSTs were not translated (RFC7857-S2.2 MUST, tested separately): " +
-             by_inside.describe_failures() + " " + by_outside.describe_failures());
-  }
-  ctx.sleep(kRstIdle);
-  // Each probe goes the way the RST did not: the peer that did not see the RST still talks (its RST was
-  // "lost"), and only a kept session carries that.
-  const bool inside_reset_kept = session_alive(by_inside, Side::outside, "Y's segment after X's RST and idle");
-  const bool outside_reset_kept = session_alive(by_outside, Side::inside, "X's segment after Y's RST and idle");
-  ctx.check("RFC7857-S2.2", Level::should, inside_reset_kept && outside_reset_kept,
-            "after a RST and " + harness::format_duration(kRstIdle) + " idle the session still translates",
-            "after X's RST: " + alive_text(inside_reset_kept) + "; after Y's RST: " + alive_text(outside_reset_kept));
+  const Duration ceiling = kRstMinimum;
+  const auto brackets =
+      lifetime::measure(ctx, {lifetime::Subject{"TCP reset by X", open_reset(Side::inside), kRstMinimum, ceiling},
+                              lifetime::Subject{"TCP reset by Y", open_reset(Side::outside), kRstMinimum, ceiling}});
+  lifetime::record(ctx, "tcp.after-inside-rst-lifetime", brackets[0]);
+  lifetime::record(ctx, "tcp.after-outside-rst-lifetime", brackets[1]);
+  decide(ctx, "RFC7857-S2.2", Level::should, brackets, kRstMinimum,
+         "after a RST and " + harness::format_duration(kRstMinimum - 1s) + " idle the session still translates");
 }
 
 }  // namespace
@@ -137,12 +203,14 @@ void register_tcp_session(Registry& registry) {
       .suite = kSuite,
       .requirements = {{"RFC7857-S2", Level::should}},
       .title = "TCP sessions follow the state machine of RFC 7857 Figure 1",
-      .procedure = "Four connections from X to Y: one only sends a SYN (INIT), one completes its handshake and "
-                   "carries data (ESTABLISHED), one closes with a FIN each way (C FIN + S FIN RCV), one is reset "
-                   "by Y and then carries data from X (TRANS, then ESTABLISHED again). After 2 h of silence Y "
-                   "sends a segment on each 5-tuple. The established one must pass (else "
-                   "INCONCLUSIVE), the half-open one must not (else the timers cannot be told apart: "
-                   "SKIP); then the closed connection must be gone and the revived one alive.",
+      .procedure = "Parallel bisection (suites/shared/lifetime.hpp), four kinds of connection from X to Y measured "
+                   "side by side, a connection of its own per probe, each probed once from Y (up to 2 h 4 min): "
+                   "one only sends a SYN (INIT, probe: a SYN-ACK), one completes its handshake and carries data "
+                   "(ESTABLISHED), one closes with a FIN each way (C FIN + S FIN RCV), one is reset by Y and then "
+                   "carries data from X (TRANS, then ESTABLISHED again). The half-open one must expire (else the "
+                   "timers cannot be told apart, or on real time the timer budget ended first: SKIP) while the "
+                   "established one still lives (else SKIP); then the closed connection must expire while the "
+                   "established one lives, and the revived one must live past the half-open one's expiry.",
       .rfc_quote = "Update:  The TCP state machine depicted in Figure 1, adapted from [RFC6146], SHOULD be "
                    "implemented by a NAT for TCP session tracking purposes.",
       .run = state_machine,
@@ -150,22 +218,21 @@ void register_tcp_session(Registry& registry) {
                    "FINs do not close the session: it keeps the established timer"},
                   {"rst-deletes", "rfc-strict,tcp.rst-linger=0s", Verdict::warn,
                    "a RST deletes the session at once instead of entering TRANS"}},
-      .needs = {.virtual_time = true},
   });
   registry.add(TestCase{
       .id = "rfc7857.s2-1.transitory-timeout-default",
       .suite = kSuite,
       .requirements = {{"RFC7857-S2.1", Level::recommended}},
       .title = "The default transitory idle timeout is at least 4 minutes",
-      .procedure = "X sends a SYN to Y (partially open); on a second, established connection X and Y each send "
-                   "a FIN (closing). Both stay idle for 3 min 59 s. Then Y's SYN-ACK must reach X on the first, "
-                   "and X's last ACK must reach Y on the second. Decides the default configuration only; "
-                   "whether the opening and closing timeouts can be configured apart (SHOULD) and below 4 min "
-                   "(MAY) does not show on the wire.",
+      .procedure = "Parallel bisection, two states side by side, a connection of its own per probe: partially "
+                   "open (X sent a SYN; probe: Y's SYN-ACK must reach X) and closing (X and Y each sent a FIN on "
+                   "an established connection; probe: an ACK from Y). Each is probed up to 4 min, one probe at "
+                   "3 min 59 s, which must pass in both. On real time, a timer budget too short for 4 min is SKIP "
+                   "with the bound. Decides the default configuration only; whether the opening and closing "
+                   "timeouts can be configured apart (SHOULD) and below 4 min (MAY) does not show on the wire.",
       .rfc_quote = "However, a minimum default transitory connection idle-timeout of 4 minutes is RECOMMENDED.",
       .run = transitory_default,
       .mutants = {{"transitory-2m", "rfc-strict,tcp.transitory=2m", Verdict::warn, "2 min transitory timer"}},
-      .needs = {.virtual_time = true},
   });
   registry.add(TestCase{
       .id = "rfc7857.s2-2.tcp-rst-translated",
@@ -186,16 +253,16 @@ void register_tcp_session(Registry& registry) {
       .suite = kSuite,
       .requirements = {{"RFC7857-S2.2", Level::must}, {"RFC7857-S2.2", Level::should}},
       .title = "A session survives 4 minutes after a TCP RST",
-      .procedure = "Two connections from X to Y complete their handshakes; X resets the first, Y the second (both "
-                   "RSTs must be translated, else SKIP). After 3 min 59 s of silence, Y sends an ACK on "
-                   "the first 5-tuple and X one on the second, as a peer whose RST got lost would: both must "
-                   "still be translated.",
+      .procedure = "Parallel bisection, two kinds of connection side by side, a connection of its own per probe: "
+                   "X resets it, or Y does (the RSTs must be translated, else SKIP). Each is probed up to 4 min, "
+                   "one probe at 3 min 59 s, by a segment from the peer that did not reset (as a peer whose RST "
+                   "got lost would send): it must still be translated. On real time, a timer budget too short "
+                   "for 4 min is SKIP with the bound.",
       .rfc_quote = "Moreover, the NAT SHOULD wait for 4 minutes before deleting the session and removing any state "
                    "associated with it if no packets are received during that 4-minute timeout.",
       .run = rst_session_kept,
       .mutants = {{"rst-deletes", "rfc-strict,tcp.rst-linger=0s", Verdict::warn, "a RST deletes the session at once"},
                   {"rst-linger-1m", "rfc-strict,tcp.rst-linger=1m", Verdict::warn, "1 min after a RST"}},
-      .needs = {.virtual_time = true},
   });
 }
 
