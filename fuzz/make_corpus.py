@@ -162,6 +162,20 @@ def alg_seeds():
         stream += bytes([direction, len(text)]) + text
     write("alg_ftp", "stream", bytes([1]) + stream)
 
+    # alg_sip: mode byte (even: rewriter, bit 1 = map SDP media; odd: datagrams), then the message or,
+    # for datagrams, (direction byte: odd = outbound, length byte, payload) records.
+    body = "v=0\r\no=- 1 1 IN IP4 10.0.0.10\r\ns=-\r\nc=IN IP4 10.0.0.10\r\nt=0 0\r\nm=audio 16384 RTP/AVP 0\r\n"
+    invite = ("INVITE sip:bob@198.51.100.10 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bK1\r\n"
+              "From: <sip:alice@example.invalid>;tag=1\r\nTo: <sip:bob@198.51.100.10>\r\nCall-ID: 1@x\r\n"
+              "CSeq: 1 INVITE\r\nContact: <sip:alice@10.0.0.10:5060>\r\nContent-Type: application/sdp\r\n"
+              f"Content-Length: {len(body)}\r\n\r\n{body}")
+    ok = ("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 203.0.113.1:40000;branch=z9hG4bK1\r\nCall-ID: 1@x\r\n"
+          "CSeq: 1 INVITE\r\nContact: <sip:bob@198.51.100.10>\r\nl: 0\r\n\r\n")
+    write("alg_sip", "invite", bytes([2]) + invite.encode())
+    write("alg_sip", "invite-no-media", bytes([0]) + invite.encode())
+    write("alg_sip", "compact-ok", bytes([0]) + ok.encode())
+    write("alg_sip", "datagrams", bytes([1]) + bytes([1, 250]) + invite.encode()[:250] + bytes([0, len(ok)]) + ok.encode())
+
 
 def main():
     if CORPUS.exists():
