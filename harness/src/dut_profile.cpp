@@ -13,6 +13,7 @@
 
 #include <toml++/toml.h>
 
+#include "natcert/harness/declared_algs.hpp"
 #include "natcert/harness/netns_testbed.hpp"
 #include "natcert/harness/ports_testbed.hpp"
 #include "natcert/reference/config.hpp"
@@ -168,6 +169,7 @@ Addressing DutProfile::addressing() const {
   a.outside = outside.hosts;
   a.third_party = outside.third_party;
   a.nat_external = external_addresses();
+  a.declared_algs = declares.algs;
   a.nat_inside = inside.dut_address;
   return a;
 }
@@ -261,6 +263,7 @@ void fill_wire_config(const DutProfile& profile, WireDutConfig& config) {
   config.outside_hosts = profile.outside.hosts;
   config.third_party = profile.outside.third_party;
   config.nat_external = profile.external_addresses();
+  config.declared_algs = profile.declares.algs;
   auto convert = [](const std::vector<CommandSpec>& specs) {
     std::vector<NetnsCommand> out;
     for (const CommandSpec& spec : specs) {
@@ -313,6 +316,10 @@ NetnsDutConfig to_netns_config(const DutProfile& profile, const RefnatProgram& p
   if (program.executable.empty()) throw ProfileError(file, 0, 0, "no natcert executable to run the reference NAT daemon");
   NetnsDutConfig config = netns_config(profile);
   config.kernel_addressing = false;
+  // The daemon runs the spec's ALGs, whatever the profile's declares.algs say.
+  ref::NatConfig reference;
+  std::string spec_error;
+  if (ref::make_config(profile.refnat->spec, reference, spec_error)) config.declared_algs = declared_algs_of(reference.alg);
   DutProcess daemon;
   daemon.argv = {program.executable.string(),   "refnat",
                  "--inside-if",                 config.inside_interface,

@@ -4,6 +4,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "natcert/harness/declared_algs.hpp"
 #include "natcert/harness/testcase.hpp"
 #include "natcert/reference/nat.hpp"
 
@@ -109,6 +110,7 @@ Addressing make_addressing(const ref::NatConfig& config, const InProcessOptions&
   if (addressing.outside.empty()) addressing.outside = {0xC633640Au, 0xC633640Bu, 0xC633640Cu};  // 198.51.100.10-12
   addressing.third_party = options.third_party ? options.third_party : std::optional<Ipv4Address>(0xC0000232u);  // 192.0.2.50
   addressing.nat_external = config.external_addresses;
+  addressing.declared_algs = declared_algs_of(config.alg);
   if (config.inside_address != 0) addressing.nat_inside = config.inside_address;
   return addressing;
 }

@@ -12,6 +12,7 @@ struct AlgPort {
   // Text the protocol would carry: an address an ALG for it might rewrite. On port 21 it is no FTP
   // command (PORT/EPRT) and no 227/229 reply, so even the FTP ALG REQ-6 allows has nothing to rewrite.
   std::string (*text)(const std::string& address, std::uint16_t port);
+  bool raw_address = true;  // also append the address and port as six raw bytes
 };
 
 std::string ftp_text(const std::string& address, std::uint16_t port) {
@@ -19,6 +20,12 @@ std::string ftp_text(const std::string& address, std::uint16_t port) {
   for (char& c : commas) c = c == '.' ? ',' : c;
   return "SITE HELP " + commas + "," + std::to_string(port / 256) + "," + std::to_string(port % 256) + " " +
          address + "\r\n";
+}
+// A real PORT command: the FTP ALG REQ-6 allows rewrites it, so only a DUT that declares "ftp" may.
+std::string ftp_port_text(const std::string& address, std::uint16_t port) {
+  std::string commas = address;
+  for (char& c : commas) c = c == '.' ? ',' : c;
+  return "PORT " + commas + "," + std::to_string(port / 256) + "," + std::to_string(port % 256) + "\r\n";
 }
 std::string rtsp_text(const std::string& address, std::uint16_t port) {
   return "SETUP rtsp://" + address + "/media RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP;unicast;destination=" +
@@ -33,7 +40,8 @@ std::string sip_text(const std::string& address, std::uint16_t port) {
 }
 
 const AlgPort kPorts[] = {
-    {21, "ftp", ftp_text}, {554, "rtsp", rtsp_text}, {1720, "h323", h323_text}, {5060, "sip", sip_text}};
+    {21, "ftp", ftp_text},         {21, "ftp", ftp_port_text, false}, {554, "rtsp", rtsp_text},
+    {1720, "h323", h323_text}, {5060, "sip", sip_text}};
 
 std::string changed_bytes(harness::Bytes sent, harness::Bytes received) {
   std::string out;
@@ -54,7 +62,8 @@ std::string changed_bytes(harness::Bytes sent, harness::Bytes received) {
 }
 
 void tcp_payloads_untouched(TestContext& ctx) {
-  std::string rewritten;
+  std::string rewritten;  // by a DUT that declares no ALG for the protocol
+  std::string by_declared_alg;
   std::size_t carried = 0;
   for (const AlgPort& alg : kPorts) {
     const Endpoint x = ctx.inside_endpoint(0);
@@ -64,10 +73,12 @@ void tcp_payloads_untouched(TestContext& ctx) {
     const harness::TcpMapping m = ctx.learn_tcp_mapping(x, y);
     const std::string text = alg.text(ref::format_ipv4(x.address), x.port);
     Packet payload(text.begin(), text.end());
-    std::uint8_t binary[6];
-    ref::store32(binary, x.address);
-    ref::store16(binary + 4, x.port);
-    payload.insert(payload.end(), binary, binary + 6);
+    if (alg.raw_address) {
+      std::uint8_t binary[6];
+      ref::store32(binary, x.address);
+      ref::store16(binary + 4, x.port);
+      payload.insert(payload.end(), binary, binary + 6);
+    }
     ctx.send(Side::inside,
              harness::tcp(x, y, {.flags = ref::tcp_flag::psh | ref::tcp_flag::ack, .seq = m.inside_next_seq,
                                  .ack = m.outside_next_seq},
@@ -83,13 +94,19 @@ void tcp_payloads_untouched(TestContext& ctx) {
     ++carried;
     const harness::Bytes received = got->payload();
     if (std::equal(payload.begin(), payload.end(), received.begin(), received.end())) continue;
-    rewritten += (rewritten.empty() ? "" : "; ") + std::string("port ") + std::to_string(alg.port) + " (" +
-                 alg.protocol + "): " + changed_bytes(payload, received);
+    std::string& list = ctx.addressing().declares_alg(alg.protocol) ? by_declared_alg : rewritten;
+    list += (list.empty() ? "" : "; ") + std::string("port ") + std::to_string(alg.port) + " (" + alg.protocol +
+            "): " + changed_bytes(payload, received);
+  }
+  if (!by_declared_alg.empty()) {
+    ctx.info("RFC5382-REQ-6", "rewritten by an ALG the DUT declares: " + by_declared_alg);
   }
   if (carried == 0) ctx.inconclusive("the DUT carried no data segment on any ALG port, so there is no payload to compare");
   ctx.check("RFC5382-REQ-6", rewritten.empty(),
-            "the payloads on TCP ports 21 (not an FTP command), 554, 1720 and 5060 arrive byte for byte as sent",
-            rewritten.empty() ? std::to_string(carried) + " payload(s) unchanged" : rewritten);
+            "the payloads on TCP ports 21, 554, 1720 and 5060 arrive byte for byte as sent, unless an ALG the DUT "
+            "declares rewrites them",
+            rewritten.empty() ? std::to_string(carried) + " payload(s) unchanged or rewritten by a declared ALG"
+                              : "rewritten without a declared ALG: " + rewritten);
 }
 
 }  // namespace
@@ -103,13 +120,18 @@ void register_payload_rewrite(Registry& registry) {
       .procedure =
           "For each of TCP ports 21, 554 (RTSP), 1720 (H.323) and 5060 (SIP), X opens a connection to Y on that "
           "port and sends a payload in that protocol's style that names X's address and port as text and as raw "
-          "bytes (on port 21 it is no PORT/EPRT command, so an FTP ALG has nothing to rewrite either). Y must "
-          "receive every payload byte for byte; a rewritten one is a WARN that shows the bytes the DUT changed.",
+          "bytes (on port 21 once as a non-command, once as a PORT command). Y must receive every payload byte "
+          "for byte unless the DUT declares an ALG for that protocol (declares.algs): a rewrite by a declared ALG "
+          "is INFO naming it; any other rewrite is a WARN that shows the bytes the DUT changed.",
       .rfc_quote = "REQ-6: If a NAT includes ALGs that affect TCP, it is RECOMMENDED that all of those ALGs "
                    "(except for FTP [RFC0959]) be disabled by default.",
       .run = tcp_payloads_untouched,
+      // With its FTP ALG off the reference declares none, so any rewrite at all would be a WARN.
+      .compliant_config = "rfc-strict,alg.ftp=false",
       .mutants = {{"payload-rewrite", "rfc-strict,alg.generic-payload-rewrite=true", Verdict::warn,
-                   "rewrites the inside address wherever it appears in a payload"}},
+                   "rewrites the inside address wherever it appears in a payload"},
+                  {"rewrite-while-disabled", "rfc-strict,alg.ftp=false,alg.ftp-mutant=rewrite-while-disabled",
+                   Verdict::warn, "rewrites FTP PORT commands although its FTP ALG is off (declares none)"}},
   });
 }
 

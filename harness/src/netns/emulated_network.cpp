@@ -282,6 +282,7 @@ Addressing EmulatedNetwork::addressing() const {
   a.outside = config_.outside_hosts;
   a.third_party = config_.third_party;
   a.nat_external = config_.nat_external;
+  a.declared_algs = config_.declared_algs;
   a.nat_inside = config_.inside_address;
   return a;
 }

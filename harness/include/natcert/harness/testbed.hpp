@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,16 @@ struct Addressing {
   std::optional<Ipv4Address> third_party;  // an outside address tests keep silent until needed (192.0.2.50)
   std::vector<Ipv4Address> nat_external;   // the NAT's external addresses, when declared (may be empty)
   std::optional<Ipv4Address> nat_inside;   // the NAT's inside (gateway) address, when known
+  // The ALGs the DUT declares it runs ("ftp", "sip", "tftp"): a profile's declares.algs, or what a
+  // reference configuration enables. Payload rewriting by a declared ALG is allowed; by any other, not.
+  std::vector<std::string> declared_algs;
+
+  bool declares_alg(std::string_view alg) const {
+    for (const std::string& declared : declared_algs) {
+      if (declared == alg) return true;
+    }
+    return false;
+  }
 };
 
 // Port ranges a session's emulated hosts may use. A shared wire DUT hands disjoint slices to

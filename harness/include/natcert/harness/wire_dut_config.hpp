@@ -70,6 +70,8 @@ struct WireDutConfig {
   std::optional<Ipv4Address> third_party = 0xC0000232u;                // 192.0.2.50
   // The NAT's external addresses when declared (RFC 4787 REQ-2 needs two); empty: learnt by the reflector.
   std::vector<Ipv4Address> nat_external{};
+  // The ALGs the DUT declares (Addressing::declared_algs).
+  std::vector<std::string> declared_algs{};
 
   // DUT commands, each argument expanded by `expand` first (a profile's placeholders). Without
   // `expand`, "{inside_if}", "{outside_if}", "{dut_netns}" (or "{ns}") and "{outside_address}" are
