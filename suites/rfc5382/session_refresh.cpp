@@ -54,19 +54,9 @@ lifetime::OpenFlow tcp_flow(TcpState state) {
   };
 }
 
-// FAIL names every state below the minimum; else SKIP when the budget stopped a search short of it.
 void decide(TestContext& ctx, const std::vector<lifetime::Bracket>& brackets, Duration minimum) {
-  std::string below;
-  std::string all;
-  const lifetime::Bracket* limited = nullptr;
-  for (const auto& b : brackets) {
-    all += (all.empty() ? "" : "; ") + b.describe();
-    if (b.expired_by && *b.expired_by < minimum) below += (below.empty() ? "" : "; ") + b.describe();
-    else if (b.alive_at < minimum - 1s && !limited) limited = &b;
-  }
-  const std::string expected = "every connection alive after " + harness::format_duration(minimum - 1s) + " idle";
-  if (below.empty() && limited) lifetime::reaches(ctx, *limited, minimum);  // SKIPs with the bound
-  ctx.check("RFC5382-REQ-5", Level::must_not, below.empty(), expected, below.empty() ? all : "below the minimum: " + below);
+  lifetime::check_minimum(ctx, "RFC5382-REQ-5", Level::must_not, brackets, minimum,
+                          "every connection alive after " + harness::format_duration(minimum - 1s) + " idle");
 }
 
 void established_idle(TestContext& ctx) {

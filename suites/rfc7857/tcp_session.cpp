@@ -100,22 +100,6 @@ lifetime::OpenFlow open_reset(Side resetter) {
   };
 }
 
-// FAIL (at the check's level) names every subject below the minimum; else SKIP when the budget stopped a
-// search short of it.
-void decide(TestContext& ctx, const std::string& requirement, Level level,
-            const std::vector<lifetime::Bracket>& brackets, Duration minimum, const std::string& expected) {
-  std::string below;
-  std::string all;
-  const lifetime::Bracket* limited = nullptr;
-  for (const auto& b : brackets) {
-    all += (all.empty() ? "" : "; ") + b.describe();
-    if (b.expired_by && *b.expired_by < minimum) below += (below.empty() ? "" : "; ") + b.describe();
-    else if (b.alive_at < minimum - 1s && !limited) limited = &b;
-  }
-  if (below.empty() && limited) lifetime::reaches(ctx, *limited, minimum);  // SKIPs with the bound
-  ctx.check(requirement, level, below.empty(), expected, below.empty() ? all : "below the minimum: " + below);
-}
-
 // Figure 1 seen from the wire, four states measured side by side: the half-open connection (INIT) is the
 // transitory yardstick, the established one the established yardstick. The closed connection (FIN both
 // ways) must die while an established one lives; the one that carried data after a RST must live on
@@ -166,9 +150,10 @@ void transitory_default(TestContext& ctx) {
             lifetime::Subject{"TCP closing (both FINs)", open_closing, kTransitoryMinimum, ceiling}});
   lifetime::record(ctx, "tcp.syn-sent-lifetime", brackets[0]);
   lifetime::record(ctx, "tcp.closing-lifetime", brackets[1]);
-  decide(ctx, "RFC7857-S2.1", Level::recommended, brackets, kTransitoryMinimum,
-         "after " + harness::format_duration(kTransitoryMinimum - 1s) +
-             " idle the partially open and the closing connection are both still translated");
+  lifetime::check_minimum(
+      ctx, "RFC7857-S2.1", Level::recommended, brackets, kTransitoryMinimum,
+      "after " + harness::format_duration(kTransitoryMinimum - 1s) +
+          " idle the partially open and the closing connection are both still translated");
 }
 
 void rst_translated(TestContext& ctx) {
@@ -191,8 +176,9 @@ void rst_session_kept(TestContext& ctx) {
                               lifetime::Subject{"TCP reset by Y", open_reset(Side::outside), kRstMinimum, ceiling}});
   lifetime::record(ctx, "tcp.after-inside-rst-lifetime", brackets[0]);
   lifetime::record(ctx, "tcp.after-outside-rst-lifetime", brackets[1]);
-  decide(ctx, "RFC7857-S2.2", Level::should, brackets, kRstMinimum,
-         "after a RST and " + harness::format_duration(kRstMinimum - 1s) + " idle the session still translates");
+  lifetime::check_minimum(
+      ctx, "RFC7857-S2.2", Level::should, brackets, kRstMinimum,
+      "after a RST and " + harness::format_duration(kRstMinimum - 1s) + " idle the session still translates");
 }
 
 }  // namespace

@@ -197,4 +197,21 @@ void record(TestContext& ctx, const std::string& key, const Bracket& bracket) {
   ctx.profile(key, shown.describe());
 }
 
+void check_minimum(TestContext& ctx, const std::string& requirement, harness::Level level,
+                   const std::vector<Bracket>& brackets, Duration minimum, const std::string& expected) {
+  std::string below;
+  std::string all;
+  const Bracket* limited = nullptr;
+  for (const auto& b : brackets) {
+    all += (all.empty() ? "" : "; ") + b.describe();
+    if (b.expired_by && *b.expired_by < minimum) {
+      below += (below.empty() ? "" : "; ") + b.describe();
+    } else if (b.alive_at < minimum - 1s && !limited) {
+      limited = &b;
+    }
+  }
+  if (below.empty() && limited) reaches(ctx, *limited, minimum);  // SKIPs with the bound
+  ctx.check(requirement, level, below.empty(), expected, below.empty() ? all : "below the minimum: " + below);
+}
+
 }  // namespace natcert::suites::lifetime

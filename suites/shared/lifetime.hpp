@@ -81,6 +81,12 @@ Bracket measure(TestContext& ctx, const Subject& subject, const Search& search =
 //   "UDP mapping alive at 10 min; the RFC minimum 2 h 4 min exceeds the 10 min timer budget".
 bool reaches(TestContext& ctx, const Bracket& bracket, Duration minimum, const Search& search = {});
 
+// Decides `requirement` at `level` for flows that must each live at least `minimum`: not met, naming
+// every bracket below the minimum; else SKIP (through reaches()) when the budget stopped a search short
+// of it; else met, listing every bracket.
+void check_minimum(TestContext& ctx, const std::string& requirement, harness::Level level,
+                   const std::vector<Bracket>& brackets, Duration minimum, const std::string& expected);
+
 // Records the bracket as a behaviour-profile fact (`key` -> describe()); reports list these facts in
 // their Timers section (keys ending in "-lifetime" or starting with "timer.").
 void record(TestContext& ctx, const std::string& key, const Bracket& bracket);
