@@ -13,6 +13,7 @@
 #include <array>
 #include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <limits>
@@ -151,20 +152,45 @@ std::string format_duration(Duration duration) {
   return out;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+// Levenshtein distances from one word of at most 64 characters to others, by Hyyrö's bit-parallel
+// form of Myers' algorithm: one machine word holds a whole column of the distance table, so each
+// comparison costs the other word's length rather than the product of both lengths.
+class EditDistanceFrom {
+ public:
+  static constexpr std::size_t kMaxLength = 64;
+
+  explicit EditDistanceFrom(std::string_view word) : length_(word.size()) {
+    for (std::size_t i = 0; i < word.size(); ++i) {
+      positions_[static_cast<unsigned char>(word[i])] |= std::uint64_t{1} << i;
     }
   }
-  return row[b.size()];
-}
+
+  std::size_t to(std::string_view other) const {
+    if (length_ == 0) return other.size();
+    const std::size_t top = length_ - 1;
+    std::uint64_t vertical_up = (std::uint64_t{2} << top) - 1;  // all ones when length_ is 64 (wraps)
+    std::uint64_t vertical_down = 0;
+    std::size_t distance = length_;
+    for (const char c : other) {
+      const std::uint64_t matches = positions_[static_cast<unsigned char>(c)];
+      const std::uint64_t diagonal_zero =
+          (((matches & vertical_up) + vertical_up) ^ vertical_up) | matches | vertical_down;
+      std::uint64_t horizontal_up = vertical_down | ~(diagonal_zero | vertical_up);
+      std::uint64_t horizontal_down = diagonal_zero & vertical_up;
+      distance += (horizontal_up >> top) & 1;
+      distance -= (horizontal_down >> top) & 1;
+      horizontal_up = (horizontal_up << 1) | 1;
+      horizontal_down <<= 1;
+      vertical_up = horizontal_down | ~(diagonal_zero | horizontal_up);
+      vertical_down = horizontal_up & diagonal_zero;
+    }
+    return distance;
+  }
+
+ private:
+  std::array<std::uint64_t, 256> positions_{};
+  std::size_t length_;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Codecs: how one kind of value is read and written. values() is the "accepted values" text.
@@ -721,8 +747,16 @@ std::string quote(std::string_view text) {
   return quoted + "\"";
 }
 
+// Keys longer than this (about twice the longest knob, and one machine word for EditDistanceFrom) get
+// no "did you mean": no knob is anywhere near.
+constexpr std::size_t kLongestKeyToSuggestFor = EditDistanceFrom::kMaxLength;
+
 std::string unknown_key(std::string_view key) {
   const auto wanted = normalize(key);
+  const std::string listed =
+      "(docs/reference-model.md lists " + std::to_string(table().rows.size()) + " knobs)";
+  if (wanted.size() > kLongestKeyToSuggestFor) return "unknown knob " + quote(key) + "; " + listed;
+  const EditDistanceFrom from_wanted(wanted);
   std::string_view best;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
   for (const auto& row : table().rows) {
@@ -730,14 +764,13 @@ std::string unknown_key(std::string_view key) {
     const bool suffix = !wanted.empty() && row.knob.key.size() > wanted.size() &&
                         row.knob.key.ends_with(wanted) &&
                         row.knob.key[row.knob.key.size() - wanted.size() - 1] == '.';
-    const std::size_t distance = suffix ? std::size_t{1} : edit_distance(wanted, row.knob.key);
+    const std::size_t distance = suffix ? std::size_t{1} : from_wanted.to(row.knob.key);
     if (distance < best_distance) {
       best_distance = distance;
       best = row.knob.key;
     }
   }
-  return "unknown knob " + quote(key) + "; did you mean " + quote(best) + "? (docs/reference-model.md lists " +
-         std::to_string(table().rows.size()) + " knobs)";
+  return "unknown knob " + quote(key) + "; did you mean " + quote(best) + "? " + listed;
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {

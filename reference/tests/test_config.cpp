@@ -553,6 +553,14 @@ TEST(MakeConfig, Errors) {
 
   error = build_error("rfc-strict,udp.maping=endpoint-independent");
   EXPECT_NE(error.find("did you mean \"udp.mapping\""), std::string::npos) << error;
+  error = build_error("rfc-strict,unsolicited-syn=drop");
+  EXPECT_NE(error.find("did you mean \"tcp.unsolicited-syn\""), std::string::npos) << error;
+  error = build_error("rfc-strict,udp-timers.mapings=5m");
+  EXPECT_NE(error.find("did you mean \"udp-timers.mapping\""), std::string::npos) << error;
+  // A key far longer than any knob gets no suggestion (and costs no comparison per knob).
+  error = build_error("rfc-strict," + std::string(200, 'x') + "=1");
+  EXPECT_EQ(error.find("did you mean"), std::string::npos) << error;
+  EXPECT_NE(error.find("unknown knob"), std::string::npos) << error;
 
   error = build_error("full-cone,tcp.filtering=sometimes");
   EXPECT_NE(error.find("tcp.filtering"), std::string::npos) << error;
