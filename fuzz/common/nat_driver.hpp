@@ -3,6 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "fuzz_support.hpp"
@@ -23,9 +26,16 @@ inline ref::NatConfig config_from(std::string_view spec) {
   return config;
 }
 
+// Drives the reference NAT of one configuration spec on a virtual clock that starts at 1 s.
+// Constructing a NAT (tables, port bitmaps, timer wheel) and parsing its spec cost more than most
+// inputs, so each spec's NAT (and its Output buffers) lives for the whole process and is restarted
+// for every input; ReferenceNat::restart() makes it behave exactly as a new one, so a finding still
+// replays in a fresh process.
 class NatDriver {
  public:
-  explicit NatDriver(ref::NatConfig config) : nat_(std::move(config)) {}
+  explicit NatDriver(std::string_view spec) : NatDriver(state_for(spec)) {}
+  NatDriver(const NatDriver&) = delete;
+  NatDriver& operator=(const NatDriver&) = delete;
 
   ref::ReferenceNat& nat() { return nat_; }
   const ref::Output& output() const { return out_; }
@@ -55,8 +65,27 @@ class NatDriver {
     }
   }
 
-  ref::ReferenceNat nat_;
-  ref::Output out_;
+  struct State {
+    explicit State(ref::NatConfig config) : nat(std::move(config)) {}
+    ref::ReferenceNat nat;
+    ref::Output out;
+  };
+  static State& state_for(std::string_view spec) {
+    static std::map<std::string, std::unique_ptr<State>, std::less<>> states;
+    auto found = states.find(spec);
+    if (found == states.end()) {
+      found = states.emplace(std::string(spec), std::make_unique<State>(config_from(spec))).first;
+    }
+    return *found->second;
+  }
+
+  explicit NatDriver(State& state) : nat_(state.nat), out_(state.out) {
+    nat_.restart();
+    out_.clear();
+  }
+
+  ref::ReferenceNat& nat_;
+  ref::Output& out_;
   ref::TimePoint now_{std::chrono::seconds(1)};
 };
 

@@ -30,7 +30,7 @@ void check_parser(std::string_view line, bool from_client) {
 }
 
 void check_stream(fuzz::ByteReader& in) {
-  fuzz::NatDriver driver(fuzz::config_from("rfc-strict,alg.ftp=true"));
+  fuzz::NatDriver driver("rfc-strict,alg.ftp=true");
   const ref::Endpoint client{fuzz::kInsideHost, 40000};
   const ref::Endpoint server{fuzz::kOutsideHost, 21};
   std::uint32_t client_seq = 1000;

@@ -64,7 +64,7 @@ void check_rewriter(std::string_view message, bool with_media) {
 }
 
 void check_datagrams(fuzz::ByteReader& in) {
-  fuzz::NatDriver driver(fuzz::config_from("rfc-strict,alg.sip=true"));
+  fuzz::NatDriver driver("rfc-strict,alg.sip=true");
   const ref::Endpoint phone{kInside, kSipPort};
   const ref::Endpoint proxy{fuzz::kOutsideHost, kSipPort};
   ref::Endpoint external{};

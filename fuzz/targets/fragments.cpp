@@ -16,21 +16,21 @@ namespace {
 
 const char* const kPolicies[] = {"any-order", "reassemble", "in-order-only"};
 
-ref::NatConfig make_config(fuzz::ByteReader& in) {
+std::string make_spec(fuzz::ByteReader& in) {
   std::string spec = "rfc-strict,fragments.max-pending-datagrams=4,fragments.max-fragments-per-datagram=8";
   spec += std::string(",fragments.inbound=") + in.pick_from(kPolicies);
   spec += std::string(",fragments.outbound=") + in.pick_from(kPolicies);
   if (in.flag()) spec += ",fragments.outbound-ids=preserve";
   if (in.flag()) spec += ",fragments.evict-oldest-when-full=false";
   if (in.flag()) spec += ",fragments.outside-mtu=576";
-  return fuzz::config_from(spec);
+  return spec;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::ByteReader in(data, size);
-  fuzz::NatDriver driver(make_config(in));
+  fuzz::NatDriver driver(make_spec(in));
   const ref::NatConfig& config = driver.nat().config();
   const ref::Ipv4Address external = config.external_addresses.front();
 

@@ -79,7 +79,7 @@ void damage(fuzz::ByteReader& in, fuzz::Packet& quote) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::ByteReader in(data, size);
-  fuzz::NatDriver driver(fuzz::config_from(in.pick_from(kConfigs)));
+  fuzz::NatDriver driver(in.pick_from(kConfigs));
   const Flows flows = open_flows(driver);
 
   const bool from_outside = in.flag();

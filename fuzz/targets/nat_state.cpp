@@ -205,7 +205,7 @@ fuzz::Packet build(fuzz::ByteReader& in, std::uint8_t protocol, ref::Endpoint fr
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::ByteReader in(data, size);
-  fuzz::NatDriver driver(fuzz::config_from(in.pick_from(kConfigs)));
+  fuzz::NatDriver driver(in.pick_from(kConfigs));
   const ref::NatConfig& config = driver.nat().config();
   Model model(config);
   ref::TimePoint last_packet = driver.now();

@@ -93,7 +93,7 @@ const ref::Emitted* translated_to(const ref::Output& out, ref::Side side) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::ByteReader in(data, size);
-  fuzz::NatDriver driver(fuzz::config_from(in.pick_from(kConfigs)));
+  fuzz::NatDriver driver(in.pick_from(kConfigs));
 
   const std::uint8_t protocols[] = {ref::ip_protocol::udp, ref::ip_protocol::tcp, ref::ip_protocol::icmp};
   Flow flow{in.pick_from(protocols), {fuzz::kInsideHost + static_cast<std::uint32_t>(in.pick(4)), in.u16()},

@@ -105,6 +105,7 @@ class ReferenceNat::Impl {
   void process(Bytes packet, Side side, TimePoint now, Output& out);
   void advance(TimePoint now, Output& out);
   void reset();
+  void restart();
 
   NatConfig config_;
   NatStats stats_;

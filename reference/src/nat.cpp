@@ -168,6 +168,18 @@ void ReferenceNat::Impl::reset() {
   icmp_tokens_at_ = now_;
 }
 
+void ReferenceNat::Impl::restart() {
+  reset();
+  now_ = TimePoint{};
+  rng_.seed(config_.seed);
+  wheel_.rewind();
+  for (auto& [key, allocator] : allocators_) allocator->rewind();
+  next_fragment_id_ = 0;
+  stats_ = NatStats{};
+  icmp_tokens_ = config_.icmp_behavior.generated_per_second;
+  icmp_tokens_at_ = TimePoint{};
+}
+
 ReferenceNat::ReferenceNat(NatConfig config) {
   const auto problems = validate(config);
   if (!problems.empty()) {
@@ -184,6 +196,9 @@ void ReferenceNat::process(Bytes packet, Side side, TimePoint now, Output& out) 
 }
 void ReferenceNat::advance(TimePoint now, Output& out) { impl_->advance(now, out); }
 void ReferenceNat::reset() { impl_->reset(); }
+void ReferenceNat::restart() {
+  impl_->restart();
+}
 void ReferenceNat::add_alg(std::unique_ptr<AlgHook> alg) { impl_->algs_.push_back(std::move(alg)); }
 const NatConfig& ReferenceNat::config() const { return impl_->config_; }
 std::vector<MappingInfo> ReferenceNat::mappings() const { return impl_->mapping_snapshot(); }

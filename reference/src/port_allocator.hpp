@@ -34,6 +34,11 @@ class PortAllocator {
     used_->reset();
     extra_holders_.clear();
   }
+  // clear(), and sequential assignment starts again where a new allocator starts.
+  void rewind() {
+    clear();
+    sequential_cursor_ = 0;
+  }
 
  private:
   using Bits = std::bitset<65536>;

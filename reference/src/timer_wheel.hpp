@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -20,11 +21,13 @@ class TimerWheel {
   };
 
   explicit TimerWheel(Duration tick = std::chrono::seconds(1), std::size_t slots = 1024)
-      : tick_(tick.count()), slots_(slots) {}
+      : tick_(tick.count()), slots_(slots), occupied_((slots + 63) / 64, 0) {}
 
   void schedule(std::uint32_t id, std::uint32_t generation, TimePoint deadline) {
     const std::int64_t due = std::max<std::int64_t>(deadline.count() / tick_, current_tick_ + 1);
-    slots_[static_cast<std::size_t>(due) % slots_.size()].push_back(Entry{id, generation});
+    const std::size_t index = static_cast<std::size_t>(due) % slots_.size();
+    slots_[index].push_back(Entry{id, generation});
+    occupied_[index / 64] |= std::uint64_t{1} << (index % 64);
     ++entries_;
   }
 
@@ -38,8 +41,10 @@ class TimerWheel {
     const std::int64_t first = std::max(current_tick_ + 1, target - static_cast<std::int64_t>(slots_.size()) + 1);
     current_tick_ = target;
     for (std::int64_t tick = first; tick <= target; ++tick) {
-      std::vector<Entry>& slot = slots_[static_cast<std::size_t>(tick) % slots_.size()];
+      const std::size_t index = static_cast<std::size_t>(tick) % slots_.size();
+      std::vector<Entry>& slot = slots_[index];
       if (slot.empty()) continue;
+      occupied_[index / 64] &= ~(std::uint64_t{1} << (index % 64));
       scratch_.clear();
       scratch_.swap(slot);
       entries_ -= scratch_.size();
@@ -47,9 +52,20 @@ class TimerWheel {
     }
   }
 
+  // Visits only the occupied slots: the fuzz targets clear the wheel once per input.
   void clear() {
-    for (auto& slot : slots_) slot.clear();
+    for (std::size_t word = 0; word < occupied_.size(); ++word) {
+      for (std::uint64_t bits = occupied_[word]; bits != 0; bits &= bits - 1) {
+        slots_[word * 64 + static_cast<std::size_t>(std::countr_zero(bits))].clear();
+      }
+      occupied_[word] = 0;
+    }
     entries_ = 0;
+  }
+  // clear(), and time starts again from zero.
+  void rewind() {
+    clear();
+    current_tick_ = 0;
   }
   std::size_t size() const { return entries_; }
 
@@ -57,6 +73,7 @@ class TimerWheel {
   std::int64_t tick_;
   std::int64_t current_tick_ = 0;
   std::vector<std::vector<Entry>> slots_;
+  std::vector<std::uint64_t> occupied_;  // one bit per slot that may hold entries
   std::vector<Entry> scratch_;
   std::size_t entries_ = 0;
 };

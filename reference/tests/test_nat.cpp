@@ -833,6 +833,45 @@ TEST(State, ResetForgetsEverything) {
   EXPECT_TRUE(nat.inbound(udp(kOutside1, 3478, kExternal, 40000)).empty());
 }
 
+// The fuzz targets restart one NAT per input; a finding must replay in a fresh process, so a
+// restarted NAT has to choose the same ports, IP IDs and expiries as a new one.
+std::vector<std::vector<std::uint8_t>> run_scenario(ReferenceNat& nat) {
+  std::vector<std::vector<std::uint8_t>> emitted;
+  Output out;
+  const auto record = [&] {
+    for (const Emitted& packet : out.packets()) emitted.push_back(packet.bytes);
+  };
+  TimePoint now{std::chrono::seconds(5)};
+  for (std::uint16_t port = 40000; port < 40008; ++port) {
+    nat.process(udp(kInside1, port, kOutside1, 3478), Side::inside, now, out);
+    record();
+    nat.process(tcp(kInside2, port, kOutside2, 80, Tins::TCP::SYN), Side::inside, now, out);
+    record();
+    now += std::chrono::seconds(40);
+  }
+  nat.advance(now + std::chrono::hours(3), out);
+  record();
+  nat.process(echo_request(kInside1, kOutside1, 77), Side::inside, now + std::chrono::hours(3), out);
+  record();
+  return emitted;
+}
+
+TEST(State, RestartBehavesExactlyAsANewNat) {
+  for (const PortAllocation allocation : {PortAllocation::random, PortAllocation::sequential}) {
+    NatConfig config = defaults();
+    config.ports.preserve_port = false;
+    config.ports.allocation = allocation;
+    ReferenceNat fresh(config);
+    const auto expected = run_scenario(fresh);
+    ReferenceNat reused(config);
+    (void)run_scenario(reused);
+    reused.restart();
+    EXPECT_TRUE(reused.mappings().empty());
+    EXPECT_EQ(reused.stats().packets_in, 0u);
+    EXPECT_EQ(run_scenario(reused), expected) << "allocation " << static_cast<int>(allocation);
+  }
+}
+
 }  // namespace
 }  // namespace natcert::ref
 

@@ -72,8 +72,9 @@ std::vector<Metric> repetitions_with_aggregates(std::vector<Metric> runs) {
     aggregate.real_time = compute(real);
     aggregate.cpu_time = compute(cpu);
     aggregate.label.clear();
-    for (auto& [counter, value] : aggregate.counters) {
-      value = compute(column([&counter](const Metric& m) {
+    for (auto& entry : aggregate.counters) {
+      const std::string& counter = entry.first;  // clang 14 cannot capture a structured binding
+      entry.second = compute(column([&counter](const Metric& m) {
         const auto it = m.counters.find(counter);
         return it == m.counters.end() ? 0.0 : it->second;
       }));

@@ -209,6 +209,11 @@ class ReferenceNat {
   void advance(TimePoint now, Output& out);
   // Forgets all state (a DUT reset); the configuration and the random seed position are kept.
   void reset();
+  // Returns to the state right after construction without giving back memory: no state, the clock
+  // at zero (time may start again from the beginning), the random generator reseeded. What follows
+  // behaves exactly as a freshly constructed NAT would, which the fuzz targets rely on: they restart
+  // one NAT per input instead of constructing one, and a finding still replays in a fresh process.
+  void restart();
 
   // Installs an extra ALG (the configured ones, alg.ftp etc., are installed by the constructor).
   // Flows created from now on may be claimed by it.
