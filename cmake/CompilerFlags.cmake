@@ -25,5 +25,9 @@ if(NATCERT_FUZZ)
     add_link_options(-fsanitize=address,undefined)
   endif()
   # Coverage feedback on natcert's code, not the standard library's (fuzz/coverage-ignorelist.txt).
-  add_compile_options("-fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/fuzz/coverage-ignorelist.txt")
+  # Only where sanitizer coverage is on: clang rejects the unused flag under -Werror, e.g. in an
+  # OSS-Fuzz/ClusterFuzzLite source-coverage build (-fprofile-instr-generate, no -fsanitize=fuzzer).
+  if(NATCERT_FUZZ_SANITIZERS OR CMAKE_CXX_FLAGS MATCHES "-fsanitize=[^ ]*fuzzer|-fsanitize-coverage=")
+    add_compile_options("-fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/fuzz/coverage-ignorelist.txt")
+  endif()
 endif()
